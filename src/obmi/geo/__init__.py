@@ -1,0 +1,1 @@
+"""Versioned geography: levels, areas, hierarchy, version mappings and geometry."""

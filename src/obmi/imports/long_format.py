@@ -1,0 +1,122 @@
+"""`obmi import observations FILE`: the generic long format (CSV, XLSX or Parquet).
+
+Columns: indicator, area, period, value — and optionally level (else `--level`), numerator,
+denominator, n, ci_low, ci_high, status. CSV may use `,` `;` tab or `|` and Dutch decimal commas.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import Connection, select
+
+from obmi.errors import ValidationError
+from obmi.geo.codes import normalise_code
+from obmi.imports import staging
+from obmi.imports.runs import ImportResult, ImportStats, file_sha256, run_import
+from obmi.imports.sheets import read_table
+from obmi.indicators.catalogue import load_catalogue
+from obmi.indicators.periods import parse_period
+from obmi.store import Database
+from obmi.store.tables import area_level
+
+REQUIRED = ("indicator", "area", "period", "value")
+OPTIONAL = ("level", "numerator", "denominator", "n", "ci_low", "ci_high", "status")
+STATUSES = ("final", "provisional", "estimated", "suppressed", "not_applicable", "missing")
+NO_VALUE_STATUSES = {"suppressed", "not_applicable", "missing"}
+_DUTCH = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$|^-?\d+,\d+$")
+
+
+def parse_number(raw: object) -> float | None:
+    """123.4, 1234, '1.234,5' or '1234,5' (Dutch Excel) → float; '' → None; else ValueError."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise ValueError(f"{raw!r} is not a number")
+    if isinstance(raw, (int, float)):
+        return float(raw)
+    text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+    if text == "":
+        return None
+    if _DUTCH.match(text):
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{raw!r} is not a number")
+    return value
+
+
+def _columns(header: list[str], default_level: str | None) -> dict[str, int]:
+    lowered = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED if c not in lowered]
+    if "level" not in lowered and not default_level:
+        missing.append("level (or --level)")
+    if missing:
+        raise ValidationError(f"missing columns: {', '.join(missing)} (found: {', '.join(header)})")
+    return {c: lowered.index(c) for c in REQUIRED + OPTIONAL if c in lowered}
+
+
+def _row(line: int, values: tuple, cols: dict[str, int], default_level: str | None,
+         catalogue: dict, levels: set[str]) -> staging.StagedRow:
+    def get(name):
+        return values[cols[name]] if name in cols and cols[name] < len(values) else None
+
+    code = str(get("indicator") or "").strip()
+    ind = catalogue.get(code)
+    if ind is None:
+        raise ValueError(f"unknown indicator {code!r}")
+    if ind.formula:
+        raise ValueError(f"{code} is a formula indicator: OBMi computes it, do not import it")
+    level = str(get("level") or default_level or "").strip()
+    if level not in levels:
+        raise ValueError(f"unknown level {level!r}")
+    area = normalise_code(get("area"))
+    if not area:
+        raise ValueError("area is empty")
+    period, period_type = parse_period(get("period"))
+    status = str(get("status") or "final").strip().lower()
+    if status not in STATUSES:
+        raise ValueError(f"status {status!r} must be one of {', '.join(STATUSES)}")
+    numbers = {name: parse_number(get(name)) for name in ("value", "numerator", "denominator", "n", "ci_low", "ci_high")}
+    if numbers["value"] is None and status not in NO_VALUE_STATUSES:
+        raise ValueError("value is empty (give a status such as missing or suppressed for an empty value)")
+    if status in NO_VALUE_STATUSES:
+        numbers["value"] = None
+    if ind.aggregation == "ratio" and not ind.numerator and numbers["value"] is not None \
+            and (numbers["numerator"] is None or numbers["denominator"] is None):
+        raise ValueError(f"{code} is a ratio: give numerator and denominator so it can be aggregated")
+    return staging.StagedRow(line, code, level, area, period, period_type, status=status, **numbers)
+
+
+def import_observations(db: Database, path: Path, *, user: str, level: str | None = None,
+                        dry_run: bool = False) -> ImportResult:
+    path = Path(path)
+
+    def work(conn: Connection, run_id: int) -> ImportStats:
+        header, rows = read_table(path)
+        try:
+            cols = _columns(header, level)
+        except ValidationError as exc:
+            raise ValidationError(f"{path.name}: {exc}") from None
+        catalogue = load_catalogue(conn)
+        levels = {r.code for r in conn.execute(select(area_level.c.code))}
+        stats, staged, rejected = ImportStats(), [], []
+        for line, values in rows:
+            stats.rows_in += 1
+            try:
+                staged.append(_row(line, values, cols, level, catalogue, levels))
+            except ValueError as exc:
+                rejected.append((line, str(exc)))
+        if stats.rows_in == 0:
+            raise ValidationError(f"{path.name}: no data rows")
+        staging.commit(conn, run_id, staged, stats, rejected, path.name)
+        return stats
+
+    if not path.exists():
+        raise ValidationError(f"{path}: file not found")
+    return run_import(db, kind="observations", file_name=path.name, sha256=file_sha256([path]),
+                      user=user, dry_run=dry_run, work=work)

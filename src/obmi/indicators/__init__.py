@@ -1,0 +1,1 @@
+"""Indicator catalogue, periods, formulas, aggregation and derivation."""

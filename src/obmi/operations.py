@@ -1,0 +1,79 @@
+"""The named operations of OBMi. Web pages, the API, the CLI and the tests all call these; each
+checks permission first, then delegates to the domain packages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from obmi.context import Context
+from obmi.imports import geo as geo_import
+from obmi.imports import long_format, runs, statbel
+from obmi.indicators import catalogue
+from obmi.query import ObservationQuery, QueryResult
+from obmi.query import observations as obs_query
+from obmi.store import Database, backup as store_backup
+
+
+def upgrade_database(ctx: Context, db: Database) -> tuple[str | None, str]:
+    ctx.require("admin")
+    return db.upgrade()
+
+
+def import_geography(ctx: Context, db: Database, directory: Path, *, dry_run: bool = False) -> runs.ImportResult:
+    ctx.require("data_manager")
+    return geo_import.import_geo(db, directory, user=ctx.user, dry_run=dry_run)
+
+
+def import_statbel(ctx: Context, db: Database, files: list[Path], *, dry_run: bool = False) -> list[runs.ImportResult]:
+    ctx.require("data_manager")
+    return statbel.import_statbel(db, files, user=ctx.user, dry_run=dry_run)
+
+
+def import_observations(ctx: Context, db: Database, path: Path, *, level: str | None = None,
+                        dry_run: bool = False) -> runs.ImportResult:
+    ctx.require("data_manager")
+    return long_format.import_observations(db, path, user=ctx.user, level=level, dry_run=dry_run)
+
+
+def import_catalogue(ctx: Context, db: Database, path: Path, *, dry_run: bool = False) -> runs.ImportResult:
+    ctx.require("data_manager")
+    return catalogue.import_catalogue(db, path, user=ctx.user, dry_run=dry_run)
+
+
+def export_catalogue(ctx: Context, db: Database, fmt: str) -> str:
+    ctx.require("public")
+    return catalogue.export_catalogue(db, fmt)
+
+
+def list_indicators(ctx: Context, db: Database) -> list[catalogue.Indicator]:
+    ctx.require("public")
+    db.require_schema()
+    with db.engine.connect() as conn:
+        return sorted(catalogue.load_catalogue(conn).values(), key=lambda i: i.code)
+
+
+def list_imports(ctx: Context, db: Database, limit: int = 100) -> list[dict]:
+    ctx.require("data_manager")
+    return runs.list_runs(db, limit)
+
+
+def rejected_rows(ctx: Context, db: Database, import_id: int) -> list[tuple[int, str]]:
+    ctx.require("data_manager")
+    return runs.rejected_rows(db, import_id)
+
+
+def query_observations(ctx: Context, db: Database, query: ObservationQuery) -> QueryResult:
+    ctx.require("public")
+    db.require_schema()
+    with db.engine.connect() as conn:
+        return obs_query.query_observations(conn, query, default_threshold=ctx.settings.default_threshold)
+
+
+def backup_database(ctx: Context, db: Database, path: Path, *, overwrite: bool = False) -> dict:
+    ctx.require("admin")
+    return store_backup.backup(db, path, overwrite=overwrite)
+
+
+def restore_database(ctx: Context, db: Database, path: Path) -> dict:
+    ctx.require("admin")
+    return store_backup.restore(db, path)

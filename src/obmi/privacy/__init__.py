@@ -1,0 +1,1 @@
+"""Disclosure control, applied in the query layer before any observation leaves OBMi."""

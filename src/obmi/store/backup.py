@@ -1,0 +1,213 @@
+"""Single-file backup and restore of all OBMi tables, for either backend.
+
+A backup is a SQLite database file holding the OBMi schema and an `alembic_version` table: one
+portable file that any SQLite tool can open, and that restores into SQLite or PostgreSQL.
+
+Timestamps: SQLite keeps no time zone, so naive timestamps there are taken to be UTC, and aware
+ones are converted to UTC before they are written to SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import closing, contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import (JSON, Column, Connection, DateTime, Engine, MetaData, String, Table,
+                        create_engine, func, inspect, select, text)
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from obmi.errors import Conflict, ValidationError
+from obmi.store.database import Database
+from obmi.store.tables import TABLE_ORDER, metadata
+
+BATCH = 10_000
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+alembic_version = Table("alembic_version", MetaData(),
+                        Column("version_num", String(32), primary_key=True))
+
+
+def backup(db: Database, path: Path, *, overwrite: bool = False) -> dict:
+    """Write all OBMi tables of `db` to the SQLite file `path`; returns a summary."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ValidationError(f"{path} already exists: choose another file name or allow overwriting")
+    db.require_schema()
+    # Write next to the target and rename at the end: a failed backup never leaves a
+    # half-written file under the requested name, nor destroys an older backup.
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        if db.is_postgres:
+            _postgres_to_sqlite(db, partial)
+        else:
+            _sqlite_snapshot(db, partial)
+        with _open_sqlite(partial) as engine, engine.connect() as conn:
+            revision = conn.execute(select(alembic_version.c.version_num)).scalar_one()
+            tables = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                      for t in TABLE_ORDER}
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return {"file": str(path), "backend": _backend(db), "revision": revision, "tables": tables}
+
+
+def restore(db: Database, path: Path) -> dict:
+    """Replace all OBMi rows in `db` by those in the backup file `path`, in one transaction."""
+    path = Path(path)
+    with _open_backup(path) as source:
+        _check_revision(source, db, path)
+        db.require_schema()
+        try:
+            with source.connect() as src, db.engine.begin() as conn:
+                for table in reversed(TABLE_ORDER):
+                    conn.execute(table.delete())
+                load = _copy_into_postgres if db.is_postgres else _insert_batches
+                tables = {table.name: load(conn, table, _read_batches(src, table))
+                          for table in TABLE_ORDER}
+                if db.is_postgres:
+                    _reset_sequences(conn)
+                revision = src.execute(select(alembic_version.c.version_num)).scalar_one()
+        # Broken keys come from the file's contents (COPY raises psycopg's own error class).
+        except (IntegrityError, psycopg.IntegrityError) as exc:
+            raise ValidationError(f"{path} is inconsistent, nothing was restored: "
+                                  f"{getattr(exc, 'orig', exc)}") from exc
+    return {"file": str(path), "backend": _backend(db), "revision": revision, "tables": tables}
+
+
+# --- backup ---------------------------------------------------------------------------------
+
+def _sqlite_snapshot(db: Database, target: Path) -> None:
+    with db.engine.connect() as conn, closing(sqlite3.connect(target)) as dest:
+        # One backup step (pages=-1) holds a read lock throughout: a consistent snapshot even
+        # while other connections write.
+        conn.connection.dbapi_connection.backup(dest)
+        # The live database runs in WAL mode; the backup must be one self-contained file.
+        dest.execute("PRAGMA journal_mode=DELETE")
+
+
+def _postgres_to_sqlite(db: Database, target: Path) -> None:
+    with _open_sqlite(target, writable=True) as dest, dest.begin() as out:
+        metadata.create_all(out)
+        alembic_version.create(out)
+        snapshot = db.engine.connect().execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        # REPEATABLE READ: every table (and the revision) is read from the same snapshot.
+        with snapshot as src, src.begin():
+            revision = src.execute(select(alembic_version.c.version_num)).scalar_one()
+            out.execute(alembic_version.insert().values(version_num=revision))
+            for table in TABLE_ORDER:
+                _insert_batches(out, table, _read_batches(src, table))
+
+
+# --- restore --------------------------------------------------------------------------------
+
+@contextmanager
+def _open_backup(path: Path) -> Iterator[Engine]:
+    if not path.is_file():
+        raise ValidationError(f"backup file {path} does not exist")
+    with path.open("rb") as file:
+        if file.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
+            raise ValidationError(f"{path} is not an OBMi backup (not a SQLite database file)")
+    with _open_sqlite(path) as engine:
+        try:
+            present = set(inspect(engine).get_table_names())
+        except DBAPIError as exc:
+            raise ValidationError(f"{path} is not a readable SQLite database: {exc.orig}") from exc
+        missing = {t.name for t in (*TABLE_ORDER, alembic_version)} - present
+        if missing:
+            raise ValidationError(f"{path} is not an OBMi backup: it lacks the tables "
+                                  f"{', '.join(sorted(missing))}")
+        yield engine
+
+
+def _check_revision(source: Engine, db: Database, path: Path) -> None:
+    with source.connect() as conn:
+        revision = conn.execute(select(alembic_version.c.version_num)).scalar()
+    head = db.head_revision()
+    if revision != head:
+        raise Conflict(
+            f"{path} has schema revision {revision}, this OBMi needs {head}. An older backup: "
+            f"run `obmi db upgrade` on a copy of it (OBMI_DATABASE_URL=sqlite:///COPY) and restore "
+            f"the copy; a newer backup: restore it with the OBMi version that made it")
+
+
+def _copy_into_postgres(conn: Connection, table: Table, batches: Iterator[Sequence[dict]]) -> int:
+    columns = [c.name for c in table.columns]
+    json_columns = [c.name for c in table.columns if isinstance(c.type, JSON)]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns)))
+    count = 0
+    # COPY bypasses SQLAlchemy's type processing, so JSON values are serialised here.
+    with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for batch in batches:
+            for row in batch:
+                for name in json_columns:
+                    if row[name] is not None:
+                        row[name] = json.dumps(row[name])
+                copy.write_row([row[name] for name in columns])
+            count += len(batch)
+    return count
+
+
+def _reset_sequences(conn: Connection) -> None:
+    # COPY with explicit ids does not advance the serial sequences: without this, the next
+    # insert would collide with a restored id.
+    for table in TABLE_ORDER:
+        if "id" in table.c:
+            conn.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table.name}"))
+
+
+# --- shared ---------------------------------------------------------------------------------
+
+@contextmanager
+def _open_sqlite(path: Path, writable: bool = False) -> Iterator[Engine]:
+    # A URI rather than a SQLAlchemy URL: any file name works, and backups are opened read-only.
+    uri = path.resolve().as_uri() + ("" if writable else "?mode=ro")
+    engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _read_batches(conn: Connection, table: Table) -> Iterator[list[dict]]:
+    """Rows of `table` as dicts, BATCH at a time, so memory stays flat for large tables."""
+    timestamps = [c.name for c in table.columns if isinstance(c.type, DateTime)]
+    result = conn.execution_options(yield_per=BATCH).execute(select(table))
+    for rows in result.mappings().partitions():
+        batch = [dict(row) for row in rows]
+        for row in batch:
+            for name in timestamps:
+                row[name] = _utc(row[name])
+        yield batch
+
+
+def _insert_batches(conn: Connection, table: Table, batches: Iterator[Sequence[dict]]) -> int:
+    count = 0
+    for batch in batches:
+        conn.execute(table.insert(), batch)
+        count += len(batch)
+    return count
+
+
+def _utc(value: Any) -> Any:
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _backend(db: Database) -> str:
+    return "postgresql" if db.is_postgres else "sqlite"

@@ -1,0 +1,89 @@
+"""Engine creation and schema management for SQLite (embedded) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+
+from obmi.errors import Conflict
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the web server read while an import writes; foreign keys are off by default.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+@dataclass
+class Database:
+    """A connected OBMi database. `engine.begin()` gives one transaction."""
+
+    url: str
+    engine: Engine
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def head_revision(self) -> str:
+        return ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Migrate to the newest schema; returns (before, after) revisions."""
+        before = self.current_revision()
+        command.upgrade(alembic_config(self.engine), "head")
+        return before, self.head_revision()
+
+    def require_schema(self) -> None:
+        """Refuse to work on a database that is not migrated to this version of OBMi."""
+        current = self.current_revision()
+        if current is None:
+            raise Conflict(f"the database at {self.safe_url} has no OBMi schema: run `obmi db upgrade`")
+        if current != self.head_revision():
+            raise Conflict(f"the database schema is at revision {current}, this OBMi needs "
+                           f"{self.head_revision()}: run `obmi db upgrade`")
+
+    @property
+    def safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def table_names(self) -> list[str]:
+        return inspect(self.engine).get_table_names()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str) -> Database:
+    return Database(url=url, engine=make_engine(url))
