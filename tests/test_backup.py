@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from obmi.errors import Conflict, ValidationError
 from obmi.store.backup import backup, restore
 from obmi.store.database import Database, open_database
-from obmi.store.tables import (TABLE_ORDER, area, area_level, area_link, import_run, indicator,
+from obmi.store.tables import (TABLE_ORDER, area, area_geometry, area_level, area_link, import_run, indicator,
                                observation, rejected_row)
 
 PG_URL = os.environ.get("OBMI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -83,8 +83,10 @@ def fill(db: Database) -> None:
         province = conn.execute(insert(area).values(
             level="provincie", code="10000", name="Provincie Antwerpen")).inserted_primary_key[0]
         aartselaar = conn.execute(insert(area).values(
-            level="gemeente", code="11001", name="Aartselaar",
-            geometry='{"type": "Point", "coordinates": [4.38, 51.13]}')).inserted_primary_key[0]
+            level="gemeente", code="11001", name="Aartselaar")).inserted_primary_key[0]
+        conn.execute(insert(area_geometry).values(
+            area_id=aartselaar, geometry='{"type": "Point", "coordinates": [4.38, 51.13]}',
+            geometry_web='{"type": "Point", "coordinates": [4.38, 51.1]}'))
         antwerpen = conn.execute(insert(area).values(
             level="gemeente", code="11002", name="Antwerpen", short_name="A'pen")).inserted_primary_key[0]
         unknown = conn.execute(insert(area).values(

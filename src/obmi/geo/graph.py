@@ -51,45 +51,62 @@ def _topological(levels: dict[str, int], edges: dict[str, set[str]]) -> list[str
     return order  # levels on a cycle (a broken geography) are left out: nothing derives to them
 
 
-def load_geography(conn: Connection) -> Geography:
+def _level_graph(conn: Connection) -> dict[str, set[str]]:
+    child, parent = area.alias("c"), area.alias("p")
+    rows = conn.execute(select(child.c.level, parent.c.level.label("parent_level")).distinct()
+                        .select_from(area_link.join(child, child.c.id == area_link.c.child_id)
+                                     .join(parent, parent.c.id == area_link.c.parent_id)))
+    up: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        up[r.level].add(r.parent_level)
+    return dict(up)
+
+
+def load_geography(conn: Connection, data_levels: set[str] | None = None) -> Geography:
+    """The geography needed to derive from `data_levels` (all of it when None): a population
+    import on municipalities need not load 30,000 statistical sectors."""
     geo = Geography()
     geo.sort_order = {r.code: r.sort_order for r in conn.execute(select(area_level.c.code, area_level.c.sort_order))}
-    for r in conn.execute(select(area.c.id, area.c.level, area.c.code, area.c.is_unknown)):
+    geo.up = _level_graph(conn)
+    geo.order = _topological(geo.sort_order, geo.up)
+    levels = set(geo.sort_order) if data_levels is None else set(data_levels) | set(geo.levels_above(data_levels))
+    for r in conn.execute(select(area.c.id, area.c.level, area.c.code, area.c.is_unknown)
+                          .where(area.c.level.in_(sorted(levels)))):
         geo.level_of[r.id] = r.level
         geo.code_of[r.id] = r.code
         if r.is_unknown:
             geo.unknown.add(r.id)
     children: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     parts: dict = defaultdict(lambda: defaultdict(list))
-    up: dict[str, set[str]] = defaultdict(set)
-    for r in conn.execute(select(area_link.c.child_id, area_link.c.parent_id, area_link.c.relation)):
-        child_level, parent_level = geo.level_of[r.child_id], geo.level_of[r.parent_id]
-        up[child_level].add(parent_level)
+    child, parent = area.alias("c"), area.alias("p")
+    links = (select(area_link.c.child_id, area_link.c.parent_id, area_link.c.relation)
+             .join(child, child.c.id == area_link.c.child_id).join(parent, parent.c.id == area_link.c.parent_id)
+             .where(child.c.level.in_(sorted(levels)), parent.c.level.in_(sorted(levels))))
+    for r in conn.execute(links):
+        parent_level = geo.level_of[r.parent_id]
         if r.relation == "version":
             parts[parent_level][r.parent_id].append(r.child_id)
         else:
-            children[parent_level][r.parent_id][child_level].append(r.child_id)
+            children[parent_level][r.parent_id][geo.level_of[r.child_id]].append(r.child_id)
     geo.children = {k: {p: dict(c) for p, c in v.items()} for k, v in children.items()}
     geo.parts = {k: dict(v) for k, v in parts.items()}
-    geo.up = dict(up)
-    geo.order = _topological(geo.sort_order, geo.up)
     return geo
 
 
-_cache: dict[str, tuple[tuple, Geography]] = {}
+_cache: dict[tuple, tuple[tuple, Geography]] = {}
 
 
-def cached_geography(conn: Connection) -> Geography:
+def cached_geography(conn: Connection, data_levels: set[str]) -> Geography:
     """The geography changes only through geo imports: reuse it while nothing changed."""
     fingerprint = (
         tuple(conn.execute(select(func.count(), func.max(area.c.id)).select_from(area)).one()),
         conn.execute(select(func.count()).select_from(area_link)).scalar_one(),
         conn.execute(select(func.max(import_run.c.id)).where(import_run.c.kind == "geo")).scalar_one(),
     )
-    key = str(conn.engine.url)
+    key = (str(conn.engine.url), frozenset(data_levels))
     hit = _cache.get(key)
     if hit and hit[0] == fingerprint:
         return hit[1]
-    geo = load_geography(conn)
+    geo = load_geography(conn, data_levels)
     _cache[key] = (fingerprint, geo)
     return geo

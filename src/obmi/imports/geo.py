@@ -25,7 +25,7 @@ from obmi.geo.levels import BELGIAN_REGIONS, BELGIUM, BUILTIN_BY_CODE, LevelDef,
 from obmi.imports.runs import ImportResult, ImportStats, file_sha256, run_import
 from obmi.imports.sheets import read_xlsx
 from obmi.store import Database
-from obmi.store.tables import area, area_level, area_link
+from obmi.store.tables import area, area_geometry, area_level, area_link
 
 LinkKey = tuple[str, str, str]  # (child level, parent level, relation)
 
@@ -260,18 +260,16 @@ def _write_levels(conn: Connection, bundle: GeoBundle) -> None:
 
 
 def _write_areas(conn: Connection, bundle: GeoBundle, stats: ImportStats) -> dict[tuple[str, str], int]:
-    ids = {}
-    current = {(r.level, r.code): r for r in conn.execute(select(area))}
+    current = {(r.level, r.code): r for r in conn.execute(
+        select(area.c.id, area.c.level, area.c.code, area.c.name, area.c.short_name, area.c.is_unknown))}
     new_rows = []
-    fields = ("name", "short_name", "is_unknown", "geometry", "geometry_web")
+    fields = ("name", "short_name", "is_unknown")
     for key, data in bundle.areas.items():
         row = current.get(key)
         if row is None:
             new_rows.append({f: data.get(f) for f in ("level", "code", *fields)})
             continue
-        ids[key] = row.id
-        changes = {f: data[f] for f in fields if f in data and data[f] != getattr(row, f)
-                   and not (f.startswith("geometry") and data[f] is None)}
+        changes = {f: data[f] for f in fields if f in data and data[f] != getattr(row, f)}
         if changes:
             conn.execute(update(area).where(area.c.id == row.id).values(**changes))
             stats.updated += 1
@@ -280,11 +278,26 @@ def _write_areas(conn: Connection, bundle: GeoBundle, stats: ImportStats) -> dic
     if new_rows:
         conn.execute(insert(area), new_rows)
         stats.inserted += len(new_rows)
-        for r in conn.execute(select(area.c.id, area.c.level, area.c.code)):
-            ids[(r.level, r.code)] = r.id
-    for key, row in current.items():
-        ids.setdefault(key, row.id)
+    ids = {(r.level, r.code): r.id for r in conn.execute(select(area.c.id, area.c.level, area.c.code))}
+    _write_geometry(conn, bundle, ids, stats)
     return ids
+
+
+def _write_geometry(conn: Connection, bundle: GeoBundle, ids: dict, stats: ImportStats) -> None:
+    """Geometry only for areas the import has shapes for: re-importing definitions alone keeps it."""
+    shapes = {ids[key]: (d["geometry"], d["geometry_web"]) for key, d in bundle.areas.items() if d.get("geometry")}
+    current = {r.area_id: (r.geometry, r.geometry_web) for r in conn.execute(select(area_geometry))
+               } if shapes else {}
+    added = [{"area_id": a, "geometry": g, "geometry_web": w} for a, (g, w) in shapes.items() if a not in current]
+    changed = [(a, g, w) for a, (g, w) in shapes.items() if a in current and current[a] != (g, w)]
+    if added:
+        conn.execute(insert(area_geometry), added)
+    for area_id, full, web in changed:
+        conn.execute(update(area_geometry).where(area_geometry.c.area_id == area_id)
+                     .values(geometry=full, geometry_web=web))
+    stats.inserted += len(added)
+    stats.updated += len(changed)
+    stats.unchanged += len(shapes) - len(added) - len(changed)
 
 
 def _write_links(conn: Connection, bundle: GeoBundle, ids: dict, stats: ImportStats) -> None:

@@ -17,6 +17,8 @@ _STATUS_RANK = {"final": 0, "provisional": 1, "estimated": 2}
 
 def combined_status(parts: list[Obs]) -> str:
     """The weakest status among the parts: one provisional part makes the total provisional."""
+    if all(p.get("status") == "final" for p in parts):
+        return "final"
     return max((p.get("status") or "final" for p in parts), key=lambda s: _STATUS_RANK.get(s, 0))
 
 

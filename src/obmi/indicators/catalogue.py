@@ -211,7 +211,7 @@ def parse_definitions(path: Path) -> list[tuple[int, dict[str, Any]]]:
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() in {".yaml", ".yml"}:
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C parser: 20× faster
         except yaml.YAMLError as exc:
             raise ValidationError(f"{path.name}: not valid YAML ({exc})") from None
         items = data.get("indicators") if isinstance(data, dict) else data

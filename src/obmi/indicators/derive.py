@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from functools import lru_cache
+
+from sqlalchemy import Connection, select
 
 from obmi.geo.graph import Geography, cached_geography
 from obmi.indicators.aggregation import Obs, combine, combined_status, usable
 from obmi.indicators.catalogue import Indicator, dependants, dependency_order, load_catalogue
 from obmi.indicators.formula import parse_formula
+from obmi.indicators.periods import parse_period
 from obmi.store import observations as obs_store
+from obmi.store.tables import area, observation
 
 
 @dataclass
@@ -103,7 +107,7 @@ def derive(conn: Connection, touched: set[str], periods: set[str], import_id: in
     order = [c for c in dependency_order(catalogue) if c in affected]
     needed = affected | {ref for c in affected for ref in catalogue[c].inputs()}
     existing = obs_store.fetch(conn, needed, periods)
-    geo = cached_geography(conn)
+    geo = cached_geography(conn, _data_levels(conn, affected, periods))
     by_key: dict[tuple[str, str], dict[int, Obs]] = defaultdict(dict)  # current values, all origins
     for (code, area_id, period), row in existing.items():
         by_key[(code, period)][area_id] = row
@@ -126,6 +130,14 @@ def derive(conn: Connection, touched: set[str], periods: set[str], import_id: in
     return _sync(conn, existing, wanted, affected, import_id, geo)
 
 
+def _data_levels(conn: Connection, indicators: set[str], periods: set[str]) -> set[str]:
+    o = observation.c
+    rows = conn.execute(select(area.c.level).distinct().join(observation, o.area_id == area.c.id)
+                        .where(o.indicator.in_(sorted(indicators)), o.period.in_(sorted(periods)),
+                               o.origin == "source"))
+    return {r.level for r in rows}
+
+
 def _sync(conn, existing, wanted, affected, import_id, geo) -> DeriveCounts:
     counts = DeriveCounts()
     inserts, updates, deletes = [], [], []
@@ -139,7 +151,7 @@ def _sync(conn, existing, wanted, affected, import_id, geo) -> DeriveCounts:
             counts.unchanged += 1
             continue
         row = {"indicator": key[0], "area_id": key[1], "period": key[2],
-               "period_type": _period_type(existing, key), "import_id": import_id, **new}
+               "period_type": _period_type(key[2]), "import_id": import_id, **new}
         if old is None:
             inserts.append(row)
         else:
@@ -149,12 +161,6 @@ def _sync(conn, existing, wanted, affected, import_id, geo) -> DeriveCounts:
     return counts
 
 
-_period_types: dict[str, str] = {}
-
-
-def _period_type(existing, key) -> str:
-    from obmi.indicators.periods import parse_period
-    period = key[2]
-    if period not in _period_types:
-        _period_types[period] = parse_period(period)[1]
-    return _period_types[period]
+@lru_cache(maxsize=4096)
+def _period_type(period: str) -> str:
+    return parse_period(period)[1]

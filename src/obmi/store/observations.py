@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Collection, Iterable
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from obmi.store.tables import observation
 
@@ -34,8 +34,11 @@ def same_values(a: dict, b: dict) -> bool:
     return True
 
 
+INSERT_COLUMNS = ["indicator", "area_id", "period", "period_type", *VALUE_FIELDS, "origin", "import_id"]
+
+
 def _copy_insert(conn: Connection, rows: list[dict]) -> None:
-    columns = ["indicator", "area_id", "period", "period_type", *VALUE_FIELDS, "origin", "import_id"]
+    columns = INSERT_COLUMNS
     cursor = conn.connection.dbapi_connection.cursor()
     with cursor.copy(f"COPY observation ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
@@ -46,8 +49,10 @@ def write(conn: Connection, *, inserts: list[dict], updates: list[dict], deletes
     if inserts:
         if conn.dialect.name == "postgresql":
             _copy_insert(conn, inserts)
-        else:
-            conn.execute(insert(observation), inserts)
+        else:  # the driver's executemany with tuples: a third of the cost of SQLAlchemy's path
+            placeholders = ", ".join("?" for _ in INSERT_COLUMNS)
+            conn.exec_driver_sql(f"INSERT INTO observation ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})",
+                                 [tuple(row.get(c) for c in INSERT_COLUMNS) for row in inserts])
     if updates:
         fields = [*VALUE_FIELDS, "origin", "import_id", "period_type"]
         stmt = (update(observation).where(observation.c.id == bindparam("_id"))

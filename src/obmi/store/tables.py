@@ -36,9 +36,15 @@ area = Table(
     Column("short_name", String(300)),
     # "Niet te lokaliseren", "Buiten Vlaanderen", …: kept for data, ignored for completeness.
     Column("is_unknown", Boolean, nullable=False, default=False),
-    Column("geometry", Text),  # GeoJSON geometry in WGS84, full resolution of the source
-    Column("geometry_web", Text),  # simplified for web maps
     UniqueConstraint("level", "code", name="uq_area_level_code"),
+)
+
+# Geometry apart from `area`: reading the hierarchy must not drag megabytes of GeoJSON along.
+area_geometry = Table(
+    "area_geometry", metadata,
+    Column("area_id", Integer, ForeignKey("area.id", ondelete="CASCADE"), primary_key=True),
+    Column("geometry", Text, nullable=False),  # GeoJSON geometry in WGS84, full resolution of the source
+    Column("geometry_web", Text, nullable=False),  # simplified for web maps
 )
 
 # relation: "parent" (child lies in parent) or "version" (child = old version part of parent).
@@ -68,7 +74,7 @@ indicator = Table(
     Column("scale", Float, nullable=False, default=1.0),
     Column("weight", String(80)),
     Column("formula", Text),
-    Column("polarity", String(10), nullable=False, default="neutral"),
+    Column("polarity", String(20), nullable=False, default="neutral"),
     Column("decimals", Integer, nullable=False, default=0),
     Column("is_count", Boolean, nullable=False, default=False),
     Column("threshold", Integer),
@@ -130,4 +136,4 @@ rejected_row = Table(
 Index("ix_rejected_row_import", rejected_row.c.import_id)
 
 # Order in which tables can be filled without breaking foreign keys (used by backup/restore).
-TABLE_ORDER = (area_level, area, area_link, indicator, import_run, rejected_row, observation)
+TABLE_ORDER = (area_level, area, area_geometry, area_link, indicator, import_run, rejected_row, observation)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 07:07:04.891335
+Create Date: 2026-11-23 07:20:02.777463
 """
 from alembic import op
 import sqlalchemy as sa
@@ -64,7 +64,7 @@ def upgrade() -> None:
     sa.Column('scale', sa.Float(), nullable=False),
     sa.Column('weight', sa.String(length=80), nullable=True),
     sa.Column('formula', sa.Text(), nullable=True),
-    sa.Column('polarity', sa.String(length=10), nullable=False),
+    sa.Column('polarity', sa.String(length=20), nullable=False),
     sa.Column('decimals', sa.Integer(), nullable=False),
     sa.Column('is_count', sa.Boolean(), nullable=False),
     sa.Column('threshold', sa.Integer(), nullable=True),
@@ -81,8 +81,6 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=300), nullable=False),
     sa.Column('short_name', sa.String(length=300), nullable=True),
     sa.Column('is_unknown', sa.Boolean(), nullable=False),
-    sa.Column('geometry', sa.Text(), nullable=True),
-    sa.Column('geometry_web', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['level'], ['area_level.code'], name=op.f('fk_area_level_area_level')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_area')),
     sa.UniqueConstraint('level', 'code', name='uq_area_level_code')
@@ -98,6 +96,13 @@ def upgrade() -> None:
     with op.batch_alter_table('rejected_row', schema=None) as batch_op:
         batch_op.create_index('ix_rejected_row_import', ['import_id'], unique=False)
 
+    op.create_table('area_geometry',
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.Column('geometry', sa.Text(), nullable=False),
+    sa.Column('geometry_web', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_area_geometry_area_id_area'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('area_id', name=op.f('pk_area_geometry'))
+    )
     op.create_table('area_link',
     sa.Column('child_id', sa.Integer(), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=False),
@@ -147,6 +152,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_area_link_parent')
 
     op.drop_table('area_link')
+    op.drop_table('area_geometry')
     with op.batch_alter_table('rejected_row', schema=None) as batch_op:
         batch_op.drop_index('ix_rejected_row_import')
 
