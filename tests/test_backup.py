@@ -213,8 +213,7 @@ def test_postgres_restore_resets_sequences(source_name, request, pg_db, tmp_path
     file = tmp_path / "seq.sqlite"
     backup(source, file)
     with pg_db.engine.begin() as conn:  # sequences back to 1, as in a new database
-        conn.execute(text("TRUNCATE area_level, area, area_link, indicator, import_run, "
-                          "rejected_row, observation RESTART IDENTITY"))
+        conn.execute(text("TRUNCATE " + ", ".join(t.name for t in TABLE_ORDER) + " RESTART IDENTITY"))
 
     restore(pg_db, file)
 
