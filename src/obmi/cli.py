@@ -136,6 +136,13 @@ def import_catalogue_cmd(file: Path, dry_run: bool = DRY_RUN, report: Optional[P
     _echo_result(_run_import(lambda: ops.import_catalogue(ctx, db, file, dry_run=dry_run), report))
 
 
+@app.command("derive")
+def derive_cmd() -> None:
+    """Recompute all aggregated, re-expressed and formula values (imports do this by themselves)."""
+    ctx, db = _setup()
+    typer.echo(f"{ops.rederive_all(ctx, db)} derived values written")
+
+
 @catalogue_app.command("export")
 def catalogue_export(format: str = typer.Option("yaml", help="yaml or csv")) -> None:
     """Print the indicator catalogue as YAML or CSV."""

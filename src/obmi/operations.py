@@ -9,6 +9,7 @@ from obmi.context import Context
 from obmi.imports import geo as geo_import
 from obmi.imports import long_format, runs, statbel
 from obmi.indicators import catalogue
+from obmi.indicators.derive import derive_everything
 from obmi.query import ObservationQuery, QueryResult
 from obmi.query import observations as obs_query
 from obmi.store import Database, backup as store_backup
@@ -38,6 +39,14 @@ def import_observations(ctx: Context, db: Database, path: Path, *, level: str | 
 def import_catalogue(ctx: Context, db: Database, path: Path, *, dry_run: bool = False) -> runs.ImportResult:
     ctx.require("data_manager")
     return catalogue.import_catalogue(db, path, user=ctx.user, dry_run=dry_run)
+
+
+def rederive_all(ctx: Context, db: Database) -> int:
+    """Recompute every derived value (normally automatic after each import); returns rows written."""
+    ctx.require("data_manager")
+    db.require_schema()
+    with db.engine.begin() as conn:
+        return derive_everything(conn, None).written
 
 
 def export_catalogue(ctx: Context, db: Database, fmt: str) -> str:

@@ -24,6 +24,7 @@ from obmi.geo.codes import is_unknown_area, normalise_code
 from obmi.geo.levels import BELGIAN_REGIONS, BELGIUM, BUILTIN_BY_CODE, LevelDef, canonical_level, user_level
 from obmi.imports.runs import ImportResult, ImportStats, file_sha256, run_import
 from obmi.imports.sheets import read_xlsx
+from obmi.indicators.derive import derive_everything
 from obmi.store import Database
 from obmi.store.tables import area, area_geometry, area_level, area_link
 
@@ -345,7 +346,10 @@ def import_geo(db: Database, directory: Path, *, user: str, dry_run: bool = Fals
         stats = ImportStats(rows_in=bundle.rows_in, rows_ok=bundle.rows_in)
         _write_levels(conn, bundle)
         ids = _write_areas(conn, bundle, stats)
+        links_before = stats.inserted + stats.updated
         _write_links(conn, bundle, ids, stats)
+        if stats.inserted + stats.updated > links_before:  # hierarchy or versions changed
+            stats.derived = derive_everything(conn, run_id).written
         stats.notes = bundle.notes
         return stats
 

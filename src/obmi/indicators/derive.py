@@ -164,3 +164,21 @@ def _sync(conn, existing, wanted, affected, import_id, geo) -> DeriveCounts:
 @lru_cache(maxsize=4096)
 def _period_type(period: str) -> str:
     return parse_period(period)[1]
+
+
+def derive_everything(conn: Connection, import_id: int | None) -> DeriveCounts:
+    """Recompute all derived values, e.g. after the geography changed (a new level, a new
+    version mapping): every indicator, every period that has delivered data."""
+    rows = conn.execute(select(observation.c.indicator, observation.c.period).distinct()
+                        .where(observation.c.origin == "source"))
+    by_period: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        by_period[r.period].add(r.indicator)
+    total = DeriveCounts()
+    for period, indicators in sorted(by_period.items()):
+        counts = derive(conn, indicators, {period}, import_id)
+        total.inserted += counts.inserted
+        total.updated += counts.updated
+        total.deleted += counts.deleted
+        total.unchanged += counts.unchanged
+    return total

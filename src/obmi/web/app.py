@@ -1,5 +1,5 @@
-"""App factory: settings and database are passed in (no import-time globals), so tests and the
-demo can build their own."""
+"""App factory: settings and database are passed in and kept on `app.state` (no import-time
+globals), so tests and the demo can build their own."""
 
 from __future__ import annotations
 
@@ -20,40 +20,52 @@ from obmi.web.errors import install_error_handlers
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
+def get_context(request: Request) -> Context:
+    return public_context(request.app.state.settings)
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+CtxDep = Annotated[Context, Depends(get_context)]
+DbDep = Annotated[Database, Depends(get_db)]
+
+
+def home(request: Request, ctx: CtxDep, db: DbDep):
+    return TEMPLATES.TemplateResponse(request, "home.html", {
+        "site_name": ctx.settings.site_name, "indicators": ops.list_indicators(ctx, db), "version": __version__})
+
+
+def list_indicators(ctx: CtxDep, db: DbDep) -> dict:
+    items = [i.as_row() for i in ops.list_indicators(ctx, db)]
+    return {"data": items, "count": len(items)}
+
+
+def list_observations(ctx: CtxDep, db: DbDep, indicator: str, level: str, period: Optional[str] = None,
+                      area: Annotated[Optional[list[str]], Query()] = None) -> dict:
+    """Observations of one indicator at one level (and period, areas). Suppressed values come
+    with status `suppressed` and no value."""
+    result = ops.query_observations(ctx, db, ObservationQuery(indicator, level, period, tuple(area or ())))
+    data = [{"area_code": r.area_code, "area_name": r.area_name, "period": r.period, "value": r.value,
+             "status": r.status, "numerator": r.numerator, "denominator": r.denominator} for r in result.rows]
+    return {"data": data, "count": len(data), "indicator": indicator, "level": level,
+            "unit": result.indicator.unit}
+
+
+def health(ctx: CtxDep, db: DbDep) -> dict:
+    db.require_schema()
+    return {"status": "ok"}
+
+
 def create_app(settings: Settings, db: Database) -> FastAPI:
     app = FastAPI(title="OBMi API", version=__version__,
-                  description="Open statistics of Flemish local governments. Disclosure control applies to every response.")
+                  description="Open statistics of Flemish local governments. "
+                              "Disclosure control applies to every response.")
+    app.state.settings, app.state.db = settings, db
     install_error_handlers(app)
-
-    def context() -> Context:
-        return public_context(settings)
-
-    Ctx = Annotated[Context, Depends(context)]
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request, ctx: Ctx):
-        indicators = ops.list_indicators(ctx, db)
-        return TEMPLATES.TemplateResponse(request, "home.html", {
-            "site_name": settings.site_name, "indicators": indicators, "version": __version__})
-
-    @app.get("/api/v1/indicators", tags=["indicators"])
-    def indicators(ctx: Ctx) -> dict:
-        items = [i.as_row() for i in ops.list_indicators(ctx, db)]
-        return {"data": items, "count": len(items)}
-
-    @app.get("/api/v1/observations", tags=["observations"])
-    def observations(ctx: Ctx, indicator: str, level: str, period: Optional[str] = None,
-                     area: Annotated[list[str], Query()] = []) -> dict:  # noqa: B006 (FastAPI idiom)
-        result = ops.query_observations(ctx, db, ObservationQuery(indicator, level, period, tuple(area)))
-        data = [{"area_code": r.area_code, "area_name": r.area_name, "period": r.period, "value": r.value,
-                 "status": r.status, "numerator": r.numerator, "denominator": r.denominator}
-                for r in result.rows]
-        return {"data": data, "count": len(data), "indicator": indicator, "level": level,
-                "unit": result.indicator.unit}
-
-    @app.get("/healthz", include_in_schema=False)
-    def health() -> dict:
-        db.require_schema()
-        return {"status": "ok"}
-
+    app.get("/", response_class=HTMLResponse, include_in_schema=False)(home)
+    app.get("/api/v1/indicators", tags=["indicators"])(list_indicators)
+    app.get("/api/v1/observations", tags=["observations"])(list_observations)
+    app.get("/healthz", include_in_schema=False)(health)
     return app
