@@ -367,9 +367,7 @@ def test_query_of_an_unknown_indicator_is_a_clear_error(base_db):
 @pytest.mark.parametrize("command", [
     "observations",
     "statbel",
-    pytest.param("catalogue", marks=pytest.mark.xfail(strict=True, reason=(
-        "bug: `obmi import catalogue MISSING` ends in a FileNotFoundError traceback: import_catalogue "
-        "hashes the file (src/obmi/indicators/catalogue.py:274) before checking that it exists"))),
+    "catalogue",
 ])
 def test_missing_file_is_a_clear_error(base_db, tmp_path, command):
     missing = tmp_path / "nowhere.csv"

@@ -114,10 +114,6 @@ def test_invalid_period_reason_lists_the_accepted_forms():
         parse_period("2015-13")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug (or spec gap): parse_period accepts any name of 1-20 letters/digits starting with a letter as a "
-    "survey edition, so 'twenty', 'Q1' or 'jan-2015' are stored as editions instead of being refused; "
-    "src/obmi/indicators/periods.py line 14 (edition pattern)"))
 @pytest.mark.parametrize("raw", ["twenty", "Q1"])
 def test_word_that_is_no_edition_is_refused(raw):
     with pytest.raises(ValueError):

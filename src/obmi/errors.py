@@ -38,15 +38,18 @@ class ValidationError(ObmiError):
 class ImportRejected(ValidationError):
     """An import failed validation; nothing was written. `rejected` lists (line, reason)."""
 
-    def __init__(self, message: str, rejected: list[tuple[int, str]], import_id: int | None = None):
+    def __init__(self, message: str, rejected: list[tuple[int, str]], import_id: int | None = None,
+                 unit: str = "line", rows_in: int = 0):
         super().__init__(message)
         self.rejected = rejected
         self.import_id = import_id
+        self.unit = unit  # "line" in files, "item" in YAML lists
+        self.rows_in = rows_in
 
     def __str__(self) -> str:
         lines = [self.args[0]]
         for line, reason in self.rejected[:10]:
-            lines.append(f"  line {line}: {reason}")
+            lines.append(f"  {self.unit} {line}: {reason}" if line else f"  {reason}")
         if len(self.rejected) > 10:
             lines.append(f"  … and {len(self.rejected) - 10} more rejected rows")
         return "\n".join(lines)

@@ -25,7 +25,9 @@ REQUIRED = ("indicator", "area", "period", "value")
 OPTIONAL = ("level", "numerator", "denominator", "n", "ci_low", "ci_high", "status")
 STATUSES = ("final", "provisional", "estimated", "suppressed", "not_applicable", "missing")
 NO_VALUE_STATUSES = {"suppressed", "not_applicable", "missing"}
-_DUTCH = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$|^-?\d+,\d+$")
+# Dutch notation: a decimal comma (1234,5 · 1.234,5) or several thousands groups (1.234.567).
+# A lone "1.234" stays 1.234: reading it as 1234 would silently multiply English decimals by 1000.
+_DUTCH = re.compile(r"^-?\d{1,3}(\.\d{3})+,\d+$|^-?\d{1,3}(\.\d{3}){2,}$|^-?\d+,\d+$")
 
 
 def parse_number(raw: object) -> float | None:

@@ -114,7 +114,7 @@ def run_import(db: Database, *, kind: str, file_name: str, sha256: str, user: st
         status = "dry_run"
     except ImportRejected as exc:
         exc.import_id = run_id
-        _record_failure(db, run_id, str(exc.args[0]), exc.rejected)
+        _record_failure(db, run_id, str(exc.args[0]), exc.rejected, exc.rows_in)
         raise
     except ObmiError as exc:
         _record_failure(db, run_id, str(exc), [])
@@ -135,10 +135,12 @@ def _finish(db: Database, run_id: int, status: str, stats: ImportStats) -> None:
             unchanged=stats.unchanged, derived=stats.derived, message="\n".join(stats.notes)[:20000]))
 
 
-def _record_failure(db: Database, run_id: int, message: str, rejected: list[tuple[int, str]]) -> None:
+def _record_failure(db: Database, run_id: int, message: str, rejected: list[tuple[int, str]],
+                    rows_in: int = 0) -> None:
     with db.engine.begin() as conn:
         conn.execute(update(import_run).where(import_run.c.id == run_id).values(
-            status="failed", finished=_now(), rows_rejected=len(rejected), message=message[:20000]))
+            status="failed", finished=_now(), rows_in=rows_in, rows_rejected=len(rejected),
+            message=message[:20000]))
         if rejected:
             conn.execute(insert(rejected_row), [
                 {"import_id": run_id, "line": line, "reason": reason} for line, reason in rejected])

@@ -64,7 +64,7 @@ def commit(conn: Connection, run_id: int, rows: list[StagedRow], stats: ImportSt
     if rejected:
         rejected.sort()
         raise ImportRejected(f"{what}: {len(rejected)} rows rejected, nothing imported",
-                             rejected[:MAX_REJECTED])
+                             rejected[:MAX_REJECTED], rows_in=stats.rows_in)
     stats.rows_ok = len(keyed)
     existing = obs_store.fetch(conn, {k[0] for k in keyed}, {k[2] for k in keyed})
     inserts, updates = [], []

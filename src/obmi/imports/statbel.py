@@ -218,10 +218,16 @@ def _validate(table: pa.Table, layout: Layout, known: set[str], rows_index: pa.A
     keys = table.select(list(layout.keys))
     # Dictionary-encoded keys group twice as fast as plain strings.
     keys = pa.table({k: pc.dictionary_encode(keys[k]) if pa.types.is_string(keys[k].type) else keys[k] for k in layout.keys})
-    counts = keys.group_by(list(layout.keys)).aggregate([([], "count_all")])
-    dupes = counts.filter(pc.greater(counts["count_all"], 1))
-    for row in dupes.slice(0, 100).to_pylist():
-        rejected.append((0, "duplicate rows for " + ", ".join(f"{k}={row[k]}" for k in layout.keys)))
+    keys = keys.append_column("_row", pa.array(range(keys.num_rows), pa.int64()))
+    groups = keys.group_by(list(layout.keys)).aggregate([("_row", "count"), ("_row", "min")])
+    dupes = groups.filter(pc.greater(groups["_row_count"], 1))
+    if dupes.num_rows:  # rare: find every repeated row, named by line, with its first occurrence
+        first_of = {tuple(r[k] for k in layout.keys): r["_row_min"] for r in dupes.to_pylist()}
+        for r in keys.to_pylist():
+            first = first_of.get(tuple(r[k] for k in layout.keys))
+            if first is not None and first != r["_row"]:
+                rejected.append((rows_index[r["_row"]].as_py() + 2,
+                                 f"duplicate of line {rows_index[first].as_py() + 2}"))
     return table
 
 
@@ -250,7 +256,7 @@ def import_statbel_file(conn: Connection, run_id: int, path: Path, stats: Import
     if rejected:
         rejected.sort()
         raise ImportRejected(f"{path.name}: {len(rejected)} rows rejected, nothing imported",
-                                     rejected[:staging.MAX_REJECTED])
+                             rejected[:staging.MAX_REJECTED], rows_in=stats.rows_in)
     staging.commit(conn, run_id, _staged(layout.group(table)), stats, rejected, path.name)
     stats.rows_ok = table.num_rows  # source rows used (commit counts observations)
 

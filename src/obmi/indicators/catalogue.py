@@ -228,26 +228,35 @@ def build_indicators(raw_items: list[tuple[int, dict]], existing: set[str], leve
                      where: str) -> tuple[list[Indicator], list[tuple[int, str]]]:
     built, rejected, seen = [], [], set()
     for line, raw in raw_items:
+        unknown = sorted(str(k) for k in raw if k and str(k).strip() not in FIELD_NAMES)
+        if unknown:
+            rejected.append((line, f"unknown field(s) {', '.join(unknown)} (fields: docs/user-guide.md, section 3)"))
+            continue
+        missing = [f for f in ("code", "name_nl") if not str(raw.get(f) or "").strip()]
+        if missing:
+            rejected.append((line, f"{' and '.join(missing)} required"))
+            continue
         try:
             ind = Indicator(**_coerce(raw))
         except (TypeError, ValueError) as exc:
-            rejected.append((line, f"{where} {line}: {exc}"))
+            rejected.append((line, str(exc)))
             continue
         if ind.code in seen:
-            rejected.append((line, f"{where} {line}: duplicate indicator {ind.code}"))
+            rejected.append((line, f"duplicate indicator {ind.code}"))
             continue
         seen.add(ind.code)
         built.append((line, ind))
     known = existing | seen
     for line, ind in built:
-        rejected += [(line, f"{where} {line} ({ind.code}): {p}") for p in validate(ind, known, levels)]
+        rejected += [(line, f"{ind.code}: {p}") for p in validate(ind, known, levels)]
     items = [ind for _, ind in built]
     if not rejected:
         catalogue = {i.code: i for i in items}
         try:
             dependency_order(catalogue)
         except ValueError as exc:
-            rejected.append((0, str(exc)))
+            first = next((line for line, ind in built if ind.code in str(exc)), 0)
+            rejected.append((first, str(exc)))
     return items, rejected
 
 
@@ -261,7 +270,8 @@ def import_catalogue(db: Database, path: Path, *, user: str, dry_run: bool = Fal
         where = "item" if path.suffix.lower() in {".yaml", ".yml"} else "line"
         items, rejected = build_indicators(raw_items, existing, levels, where)
         if rejected:
-            raise ImportRejected(f"{path.name}: {len(rejected)} problems, nothing imported", rejected)
+            raise ImportRejected(f"{path.name}: {len(rejected)} problems, nothing imported", rejected,
+                                 unit=where)
         stats = ImportStats(rows_in=len(raw_items), rows_ok=len(items))
         upsert_indicators(conn, items, stats)
         merged = load_catalogue(conn)
@@ -271,6 +281,8 @@ def import_catalogue(db: Database, path: Path, *, user: str, dry_run: bool = Fal
             raise ImportRejected(f"{path.name}: {exc}", [(0, str(exc))]) from None
         return stats
 
+    if not path.exists():
+        raise ValidationError(f"{path}: file not found")
     return run_import(db, kind="catalogue", file_name=path.name, sha256=file_sha256([path]),
                       user=user, dry_run=dry_run, work=work)
 
