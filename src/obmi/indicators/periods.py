@@ -11,7 +11,7 @@ _PATTERNS = (
     ("quarter", re.compile(r"^\d{4}-Q[1-4]$")),
     ("month", re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")),
     ("date", re.compile(r"^\d{4}-\d{2}-\d{2}$")),
-    ("edition", re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}\d{4}$")),  # a name ending in its year
+    ("edition", re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,15}\d{4}$")),  # a name ending in its year
 )
 PERIOD_TYPES = tuple(name for name, _ in _PATTERNS)
 
