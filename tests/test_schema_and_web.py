@@ -35,4 +35,11 @@ def test_demo_builds_from_bundled_data_and_serves(tmp_path, ctx):
     assert client.get("/api/v1/observations", params={"indicator": "nope", "level": "gemeente"}).status_code == 404
     assert client.get("/api/v1/observations", params={"indicator": "pop_total", "level": "gemeente",
                                                       "period": "20x5"}).status_code == 422
+    shapes = client.get("/api/v1/levels/ggw7/geojson", params={"within": "gemeente:44021"}).json()
+    assert len(shapes["features"]) == 25  # the wijken of Gent, in WGS84 around 3.7°E 51.05°N
+    lon, lat = shapes["features"][0]["geometry"]["coordinates"][0][0][:2] if \
+        shapes["features"][0]["geometry"]["type"] == "Polygon" else shapes["features"][0]["geometry"]["coordinates"][0][0][0][:2]
+    assert 3.5 < lon < 3.9 and 50.9 < lat < 51.2
+    levels = {lvl["code"]: lvl for lvl in client.get("/api/v1/levels").json()["data"]}
+    assert levels["gemeente"]["areas"] == 308 and levels["gemeente"]["with_geometry"] == 304
     db.dispose()

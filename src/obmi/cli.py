@@ -158,6 +158,17 @@ def catalogue_list() -> None:
         typer.echo(f"{ind.code:28} {ind.unit:10} {ind.name_nl}")
 
 
+@app.command("levels")
+def levels_cmd() -> None:
+    """List the area levels with their number of areas and of areas with geometry."""
+    ctx, db = _setup()
+    typer.echo("level\tname\tfamily\tcurrent\tvalid\tareas\twith geometry")
+    for lvl in ops.list_levels(ctx, db):
+        valid = f"{lvl.valid_from or ''}…{lvl.valid_to or ''}"
+        typer.echo(f"{lvl.code}\t{lvl.name_nl}\t{lvl.family}\t{'yes' if lvl.is_current else 'no'}\t{valid}"
+                   f"\t{lvl.areas}\t{lvl.with_geometry}")
+
+
 @app.command("imports")
 def imports_cmd(limit: int = typer.Option(50, help="How many runs, newest first."),
                 show: Optional[int] = typer.Option(None, help="Show the rejected rows of this import.")) -> None:

@@ -11,6 +11,7 @@ from obmi.imports import long_format, runs, statbel
 from obmi.indicators import catalogue
 from obmi.indicators.derive import derive_everything
 from obmi.query import ObservationQuery, QueryResult
+from obmi.query import areas as area_query
 from obmi.query import observations as obs_query
 from obmi.store import Database, backup as store_backup
 
@@ -59,6 +60,21 @@ def list_indicators(ctx: Context, db: Database) -> list[catalogue.Indicator]:
     db.require_schema()
     with db.engine.connect() as conn:
         return sorted(catalogue.load_catalogue(conn).values(), key=lambda i: i.code)
+
+
+def list_levels(ctx: Context, db: Database) -> list[area_query.LevelInfo]:
+    ctx.require("public")
+    db.require_schema()
+    with db.engine.connect() as conn:
+        return area_query.list_levels(conn)
+
+
+def area_geojson(ctx: Context, db: Database, level: str, *, within: tuple[str, str] | None = None,
+                 detail: str = "web") -> dict:
+    ctx.require("public")
+    db.require_schema()
+    with db.engine.connect() as conn:
+        return area_query.feature_collection(conn, level, within=within, detail=detail)
 
 
 def list_imports(ctx: Context, db: Database, limit: int = 100) -> list[dict]:

@@ -53,6 +53,17 @@ def list_observations(ctx: CtxDep, db: DbDep, indicator: str, level: str, period
             "unit": result.indicator.unit}
 
 
+def list_levels(ctx: CtxDep, db: DbDep) -> dict:
+    items = [vars(level) for level in ops.list_levels(ctx, db)]
+    return {"data": items, "count": len(items)}
+
+
+def level_geojson(ctx: CtxDep, db: DbDep, level: str, within: Optional[str] = None, detail: str = "web") -> dict:
+    """The areas of a level as a GeoJSON FeatureCollection in WGS84 (`detail=web`: simplified)."""
+    parent = tuple(within.split(":", 1)) if within and ":" in within else None
+    return ops.area_geojson(ctx, db, level, within=parent, detail=detail)
+
+
 def health(ctx: CtxDep, db: DbDep) -> dict:
     db.require_schema()
     return {"status": "ok"}
@@ -67,5 +78,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.get("/", response_class=HTMLResponse, include_in_schema=False)(home)
     app.get("/api/v1/indicators", tags=["indicators"])(list_indicators)
     app.get("/api/v1/observations", tags=["observations"])(list_observations)
+    app.get("/api/v1/levels", tags=["geography"])(list_levels)
+    app.get("/api/v1/levels/{level}/geojson", tags=["geography"])(level_geojson)
     app.get("/healthz", include_in_schema=False)(health)
     return app
