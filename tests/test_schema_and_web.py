@@ -3,10 +3,14 @@ server answers; the API applies disclosure control."""
 
 from __future__ import annotations
 
+import csv
+import gzip
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 
+from conftest import SHARED
 from obmi.demo import build_demo
 from obmi.store.tables import metadata
 from obmi.web.app import create_app
@@ -17,6 +21,13 @@ def test_migrations_create_exactly_the_declared_schema(empty_db):
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
     assert empty_db.current_revision() == empty_db.head_revision()
+
+
+def flemish_built_area_2014() -> float:
+    path = SHARED / "statbel" / "land_use" / "TF_EAE_LAND_OCCUPTN_2014.txt.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return sum(float(r["MS_TOT_SUR"]) for r in csv.DictReader(handle, delimiter="|")
+                   if r["CD_RGN_REFNIS"] == "2000" and r["CD_RUB_LVL_2"] == "2TOT")
 
 
 def test_demo_builds_from_bundled_data_and_serves(tmp_path, ctx):
@@ -35,6 +46,10 @@ def test_demo_builds_from_bundled_data_and_serves(tmp_path, ctx):
     assert client.get("/api/v1/observations", params={"indicator": "nope", "level": "gemeente"}).status_code == 404
     assert client.get("/api/v1/observations", params={"indicator": "pop_total", "level": "gemeente",
                                                       "period": "20x5"}).status_code == 422
+    # Land use: hectares with three decimals must not be read as thousands (965.384 ≠ 965384).
+    built = client.get("/api/v1/observations", params={"indicator": "land_built_area", "level": "gewest",
+                                                       "period": "2014", "area": "2000"}).json()["data"][0]
+    assert built["value"] == round(flemish_built_area_2014(), 1)
     shapes = client.get("/api/v1/levels/ggw7/geojson", params={"within": "gemeente:44021"}).json()
     assert len(shapes["features"]) == 25  # the wijken of Gent, in WGS84 around 3.7°E 51.05°N
     lon, lat = shapes["features"][0]["geometry"]["coordinates"][0][0][:2] if \

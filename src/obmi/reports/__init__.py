@@ -1,0 +1,1 @@
+"""Reports: area fact sheets (steekkaarten) and their PDF rendering."""
