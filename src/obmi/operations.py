@@ -12,6 +12,9 @@ from obmi.indicators import catalogue
 from obmi.indicators.derive import derive_everything
 from obmi.query import ObservationQuery, QueryResult
 from obmi.query import areas as area_query
+from obmi.query import availability
+from obmi.query.series import query_series
+from obmi.reports import factsheet
 from obmi.query import observations as obs_query
 from obmi.store import Database, backup as store_backup
 
@@ -92,6 +95,53 @@ def query_observations(ctx: Context, db: Database, query: ObservationQuery) -> Q
     db.require_schema()
     with db.engine.connect() as conn:
         return obs_query.query_observations(conn, query, default_threshold=ctx.settings.default_threshold)
+
+
+def indicator_availability(ctx: Context, db: Database, code: str, level: str | None = None) -> dict:
+    """Levels with data for an indicator and, for `level`, its periods."""
+    ctx.require("public")
+    with db.engine.connect() as conn:
+        catalogue.get_indicator(conn, code)
+        return {"levels": availability.levels_of(conn, code), "last_update": availability.last_update(conn, code),
+                "periods": availability.periods_of(conn, code, level) if level else []}
+
+
+def data_version(ctx: Context, db: Database) -> int:
+    ctx.require("public")
+    with db.engine.connect() as conn:
+        return availability.data_version(conn)
+
+
+def search(ctx: Context, db: Database, text: str) -> dict:
+    ctx.require("public")
+    with db.engine.connect() as conn:
+        return availability.search(conn, text)
+
+
+def area_series(ctx: Context, db: Database, indicators: list[str], areas: list[tuple[str, str]],
+                *, with_ancestors: bool = False) -> dict:
+    """Time series of indicators for areas (and, optionally, the areas they lie in)."""
+    ctx.require("public")
+    with db.engine.connect() as conn:
+        refs = [factsheet.find_area(conn, level, code) for level, code in areas]
+        if with_ancestors:
+            seen = {r.id for r in refs}
+            for ref in list(refs):
+                for parent in factsheet.default_references(conn, ref):
+                    if parent.id not in seen:
+                        seen.add(parent.id)
+                        refs.append(parent)
+        rows = query_series(conn, indicators, [r.id for r in refs],
+                            default_threshold=ctx.settings.default_threshold)
+        return {"areas": refs, "rows": rows}
+
+
+def area_factsheet(ctx: Context, db: Database, level: str, code: str,
+                   references: list[tuple[str, str]] | None = None) -> factsheet.FactSheet:
+    ctx.require("public")
+    with db.engine.connect() as conn:
+        return factsheet.build_factsheet(conn, level, code, references=references,
+                                         default_threshold=ctx.settings.default_threshold)
 
 
 def backup_database(ctx: Context, db: Database, path: Path, *, overwrite: bool = False) -> dict:

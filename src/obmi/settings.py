@@ -7,6 +7,7 @@ pass their own environment.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -33,6 +34,20 @@ def _environment(raw: str) -> str:
     value = raw.strip().lower()
     if value not in {"development", "test", "production"}:
         raise ValueError("expected development, test or production")
+    return value
+
+
+def _colour(raw: str) -> str:
+    value = raw.strip()
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        raise ValueError("expected a colour like #00539b")
+    return value.lower()
+
+
+def _language(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"nl", "en"}:
+        raise ValueError("expected nl or en")
     return value
 
 
@@ -63,6 +78,12 @@ DECLARED: tuple[Setting, ...] = (
     Setting("host", str, "127.0.0.1", "Address the web server binds to."),
     Setting("port", int, 8000, "Port the web server listens on."),
     Setting("site_name", str, "OBMi", "Name of the instance shown in the web interface."),
+    Setting("primary_color", _colour, "#00539b",
+            "Main colour of the web interface (a city's house style), as #rrggbb."),
+    Setting("logo", str, "", "Path to the city's logo (PNG or SVG) shown in the header; empty: none."),
+    Setting("content_dir", str, "",
+            "Folder with a city's own dashboards/*.yaml and stories/*.md (added to the built-in ones)."),
+    Setting("default_language", _language, "nl", "Language of the web interface by default: nl or en."),
     Setting("default_threshold", int, 5,
             "Privacy threshold for counts when an indicator sets none: smaller counts are suppressed."),
     Setting("user", str, "", "Name recorded as the user of imports run from the command line "

@@ -60,7 +60,7 @@ class FactSheet:
     generated: datetime
 
 
-def _area(conn: Connection, level: str, code: str) -> AreaRef:
+def find_area(conn: Connection, level: str, code: str) -> AreaRef:
     row = conn.execute(select(area.c.id, area.c.level, area.c.code, area.c.name, area_level.c.name_nl)
                        .join(area_level, area_level.c.code == area.c.level)
                        .where(area.c.level == level, area.c.code == code)).first()
@@ -117,13 +117,13 @@ def _key_figure(ind: Indicator, rows, references: list[AreaRef], ref_rows) -> Ke
 
 def build_factsheet(conn: Connection, level: str, code: str, *, references: list[tuple[str, str]] | None = None,
                     default_threshold: int = 5, max_references: int = 6) -> FactSheet:
-    subject = _area(conn, level, code)
+    subject = find_area(conn, level, code)
     if references is None:
         refs = default_references(conn, subject)
     else:
         if len(references) > max_references:
             raise ValidationError(f"at most {max_references} reference areas", {"ref": ["too many"]})
-        refs = [_area(conn, lvl, c) for lvl, c in references]
+        refs = [find_area(conn, lvl, c) for lvl, c in references]
     catalogue = load_catalogue(conn)
     indicators = _indicators_with_data(conn, subject.id, catalogue)
     rows = query_series(conn, [i.code for i in indicators], [subject.id] + [r.id for r in refs],

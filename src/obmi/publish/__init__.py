@@ -1,0 +1,1 @@
+"""Publishing helpers: classification and colours for maps, downloads, open-data formats."""

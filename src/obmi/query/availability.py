@@ -1,0 +1,54 @@
+"""What data exists: periods and levels per indicator, search, data version (for caching)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, func, or_, select
+
+from obmi.store.tables import area, area_level, import_run, indicator, observation
+
+
+def periods_of(conn: Connection, code: str, level: str) -> list[str]:
+    rows = conn.execute(select(observation.c.period).distinct().join(area, area.c.id == observation.c.area_id)
+                        .where(observation.c.indicator == code, area.c.level == level).order_by(observation.c.period))
+    return [r.period for r in rows]
+
+
+def levels_of(conn: Connection, code: str) -> list[str]:
+    rows = conn.execute(select(area.c.level, area_level.c.sort_order).distinct()
+                        .join(observation, observation.c.area_id == area.c.id)
+                        .join(area_level, area_level.c.code == area.c.level)
+                        .where(observation.c.indicator == code).order_by(area_level.c.sort_order))
+    return [r.level for r in rows]
+
+
+def last_update(conn: Connection, code: str):
+    """When the delivered data of an indicator last changed (an import that wrote it)."""
+    return conn.execute(select(func.max(import_run.c.finished))
+                        .where(import_run.c.id.in_(select(observation.c.import_id).distinct()
+                                                   .where(observation.c.indicator == code)))).scalar()
+
+
+def data_version(conn: Connection) -> int:
+    """Changes with every import that changed something: the key of every cache."""
+    return conn.execute(select(func.coalesce(func.max(import_run.c.id), 0))
+                        .where(import_run.c.status == "ok")).scalar_one()
+
+
+def search(conn: Connection, text: str, limit: int = 20) -> dict[str, list[dict]]:
+    """Indicators (code, names, definitions, themes) and areas (names) containing every word."""
+    words = [w for w in text.lower().split() if w][:6]
+    if not words:
+        return {"indicators": [], "areas": []}
+    ind_cols = (indicator.c.code, indicator.c.name_nl, indicator.c.name_en, indicator.c.definition_nl,
+                indicator.c.definition_en)
+    ind_query = select(indicator.c.code, indicator.c.name_nl, indicator.c.name_en, indicator.c.unit)
+    area_query = (select(area.c.level, area.c.code, area.c.name, area_level.c.name_nl.label("level_name"))
+                  .join(area_level, area_level.c.code == area.c.level)
+                  .where(area.c.is_unknown.is_(False), area_level.c.is_current.is_(True)))
+    for word in words:
+        pattern = f"%{word}%"
+        ind_query = ind_query.where(or_(*(func.lower(c).like(pattern) for c in ind_cols)))
+        area_query = area_query.where(or_(func.lower(area.c.name).like(pattern), area.c.code == word))
+    area_query = area_query.order_by(area_level.c.sort_order.desc(), area.c.name).limit(limit)
+    return {"indicators": [dict(r._mapping) for r in conn.execute(ind_query.order_by(indicator.c.code).limit(limit))],
+            "areas": [dict(r._mapping) for r in conn.execute(area_query)]}

@@ -1,0 +1,663 @@
+"""Fact sheet ("steekkaart") as an A4 PDF: Typst typesets it, vl-convert draws the charts (the
+same Vega-Lite specs as the web pages, `obmi.reports.charts`).
+
+Everything is self-contained: the Typst compiler ships in the `typst` wheel, the charts renderer
+in `vl-convert-python`, and the font (Inter, SIL OFL 1.1) in `obmi/reports/fonts/`. System fonts
+are ignored, so a sheet renders the same on every machine.
+
+Data never passes through Typst markup: the document is a fixed template that reads one JSON
+value from `sys.inputs`, so an area called `#set page(...)` or `'s-Gravenwezel` is only text.
+`typst_escape`/`typst_string` are there for code that does write markup or code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date
+from sqlalchemy import Connection, select
+
+from obmi.reports import charts
+from obmi.reports.factsheet import (DEFAULT_REFERENCE_LEVELS, AreaRef, FactSheet, KeyFigure, ancestors,
+                                    build_factsheet)
+from obmi.store.tables import area, area_link, area_level
+
+FONT_DIR = Path(__file__).parent / "fonts"
+FONT_FAMILY = "Inter"
+LANGS = ("nl", "en")
+PX = 0.85  # points per chart pixel: 9 px chart labels print at ~7.7 pt, next to 8.5 pt body text
+
+# The 6–8 figures a council reads first; codes that a sheet lacks are skipped.
+KEY_FIGURES = ("pop_total", "share_0_17", "share_65plus", "ageing_index", "share_non_belgian",
+               "inc_mean_per_inhabitant", "land_total_area", "land_built_share")
+# Charted against the reference areas: rates and means only (comparing counts of a municipality
+# with a province's says nothing), one per theme where possible.
+COMPARISON_FIGURES = ("share_65plus", "share_non_belgian", "inc_mean_per_inhabitant", "land_built_share")
+MAX_KEY_FIGURES = 8
+MAX_COMPARISONS = 4
+
+WIJKEN_ATTRIBUTION = ("Wijken voor omgevingsanalyse. © gemeentebesturen, verzameld door Data & Analyse "
+                      "van de Vlaamse provincies")
+
+LABELS: dict[str, dict[str, str]] = {
+    "nl": {
+        "kicker": "Steekkaart", "references": "Vergeleken met", "key_figures": "Kerncijfers",
+        "comparison": "Vergelijking met de referentiegebieden", "indicator": "Indicator", "period": "Periode",
+        "value": "Waarde", "change": "Verschil", "trend": "Evolutie", "since": "t.o.v.",
+        "suppressed": "onderdrukt (kleine aantallen)", "missing": "niet beschikbaar",
+        "sources": "Bronnen en toelichting", "source": "Bron", "licence": "Licentie", "map": "Kaart",
+        "signs": "Tekens", "page": "pagina", "of": "van", "generated": "Aangemaakt op",
+        "change_note": "Verschil: ten opzichte van de vorige periode met een gepubliceerde waarde; "
+                       "bij percentages in procentpunten.",
+        "suppression_note": "Waarden die op kleine aantallen steunen, worden niet gepubliceerd om de "
+                            "privacy te beschermen.",
+        "map_source": "gebiedsgrenzen: Statbel en Provincies in Cijfers (Modellicentie Gratis Hergebruik v1.0)",
+        "map_alt": "Kaart: ligging van {name} in {context}",
+        "spark_alt": "Evolutie van {name}, {first}–{last}",
+        "by": "door", "points": "%-punt", "processing": "bewerking",
+    },
+    "en": {
+        "kicker": "Fact sheet", "references": "Compared with", "key_figures": "Key figures",
+        "comparison": "Comparison with the reference areas", "indicator": "Indicator", "period": "Period",
+        "value": "Value", "change": "Change", "trend": "Trend", "since": "vs",
+        "suppressed": "suppressed (small numbers)", "missing": "not available",
+        "sources": "Sources and notes", "source": "Source", "licence": "Licence", "map": "Map",
+        "signs": "Signs", "page": "page", "of": "of", "generated": "Generated on",
+        "change_note": "Change: against the previous period with a published value; percentages in "
+                       "percentage points.",
+        "suppression_note": "Values based on small numbers are not published, to protect privacy.",
+        "map_source": "boundaries: Statbel and Provincies in Cijfers (Modellicentie Gratis Hergebruik v1.0)",
+        "map_alt": "Map: location of {name} in {context}",
+        "spark_alt": "Trend of {name}, {first}–{last}",
+        "by": "by", "points": "pp", "processing": "processing",
+    },
+}
+THEMES = {
+    "demografie": ("Demografie", "Population"), "vergrijzing": ("Vergrijzing", "Ageing"),
+    "diversiteit": ("Diversiteit", "Diversity"), "inkomen": ("Inkomen", "Income"),
+    "ruimte": ("Ruimte en bodemgebruik", "Land use"), "overige": ("Overige", "Other"),
+}
+# English names of the built-in levels (AreaRef carries the Dutch name only); `level_names`
+# or the database's area_level.name_en take precedence.
+LEVEL_NAMES_EN = {
+    "gemeente": "Municipality", "gemeente2024": "Municipality (2019–2024)",
+    "gemeente2018": "Municipality (until 2018)", "deelgemeente2024": "Former municipality (2019–2024)",
+    "arrondiss": "District", "provincie": "Province", "gewest": "Region", "belgie": "Belgium",
+    "ggw7": "Neighbourhood",
+}
+UNITS_EN = {"personen": "persons", "aangiften": "tax returns", "per 100": "per 100"}
+
+
+# --- escaping ------------------------------------------------------------------------------
+
+_MARKUP_SPECIAL = set("\\#$*_`[]<>@~=-+/'\".:;,!?&%^|{}()")
+
+
+def typst_escape(text: Any) -> str:
+    """`text` as Typst markup that shows exactly that text: every markup character is escaped
+    with a backslash (so `#`, `$`, `*`, `_`, `[`, `]`, `@`, `<`, `//`, `'`, list/heading markers,
+    … are literal), line breaks become spaces and control characters are dropped."""
+    out = []
+    for ch in str(text):
+        if ch in "\r\n\t\u2028\u2029":
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u00ad\u200d":
+            continue
+        elif ch in _MARKUP_SPECIAL:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def typst_string(text: Any) -> str:
+    """`text` as a Typst string literal (with the quotes), for generated Typst code."""
+    out = ['"']
+    for ch in str(text):
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 32 or ord(ch) == 127 or unicodedata.category(ch) in ("Cs",):
+            out.append(f"\\u{{{ord(ch):x}}}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "gebied"
+
+
+# --- rendering engines (shared per process) ------------------------------------------------
+
+_lock = threading.Lock()
+_compiler = None
+_fonts_registered = False
+
+
+def _typst_compiler():
+    global _compiler
+    if _compiler is None:
+        import typst
+        _compiler = typst.Compiler(font_paths=[str(FONT_DIR)], ignore_system_fonts=True)
+    return _compiler
+
+
+def _vl():
+    global _fonts_registered
+    import vl_convert
+    if not _fonts_registered:
+        vl_convert.register_font_directory(str(FONT_DIR))
+        _fonts_registered = True
+    return vl_convert
+
+
+_SVG_SIZE = re.compile(r'<svg[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"')
+
+
+def render_svg(spec: Mapping[str, Any], lang: str = "nl") -> tuple[str, float, float]:
+    """(svg, width pt, height pt) of a Vega-Lite spec, with no network access for data."""
+    vl = _vl()
+    svg = vl.vegalite_to_svg(dict(spec), vl_version=charts.VEGA_LITE_VERSION, allowed_base_urls=[],
+                             format_locale="nl-NL" if lang == "nl" else "en-GB")
+    m = _SVG_SIZE.search(svg)
+    width, height = (float(m.group(1)), float(m.group(2))) if m else (100.0, 50.0)
+    return svg, width * PX, height * PX
+
+
+# --- text helpers --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Fmt:
+    lang: str
+    level_names: Mapping[str, str]
+
+    @property
+    def t(self) -> dict[str, str]:
+        return LABELS[self.lang]
+
+    def number(self, value: float, decimals: int) -> str:
+        return charts.format_number(value, decimals, self.lang)
+
+    def unit(self, unit: str) -> str:
+        if self.lang == "en":
+            return UNITS_EN.get(unit, unit)
+        return unit
+
+    def with_unit(self, text: str, unit: str) -> str:
+        unit = self.unit(unit)
+        if not unit:
+            return text
+        if unit == "%":
+            return text + "\u202f%" if self.lang == "nl" else text + "%"
+        if unit == "EUR":
+            return "€\u00a0" + text if self.lang == "nl" else "€" + text
+        return f"{text}\u00a0{unit}"
+
+    def name(self, ind) -> str:
+        return (ind.name_en or ind.name_nl) if self.lang == "en" else ind.name_nl
+
+    def level(self, ref: AreaRef) -> str:
+        if ref.level in self.level_names:
+            return self.level_names[ref.level]
+        if self.lang == "en":
+            return LEVEL_NAMES_EN.get(ref.level, ref.level_name)
+        return ref.level_name
+
+    def theme(self, code: str) -> str:
+        names = THEMES.get(code)
+        if names:
+            return names[1] if self.lang == "en" else names[0]
+        return code.replace("_", " ").capitalize()
+
+    def value(self, value: float | None, status: str, decimals: int) -> tuple[str, str]:
+        """(text, kind) with kind 'value', 'suppressed' or 'missing'."""
+        if value is not None:
+            return self.number(value, decimals), "value"
+        if status == "suppressed":
+            return charts.SUPPRESSED_MARK, "suppressed"
+        return charts.MISSING_MARK, "missing"
+
+    def change(self, figure: KeyFigure, scale: "_Scale | None" = None, *, points: bool = True) -> tuple[str, str]:
+        ind = figure.indicator
+        scale = scale or _Scale(1.0, ind.decimals, "")
+        if figure.change is None or figure.value is None:
+            return "", ""
+        rounded = round(figure.change / scale.factor, scale.decimals)
+        text = self.number(abs(rounded), scale.decimals)
+        sign = "+" if rounded > 0 else "−" if rounded < 0 else "±"
+        suffix = f"\u00a0{self.t['points']}" if ind.unit == "%" and points else ""
+        note = f"{self.t['since']} {figure.previous_period}" if figure.previous_period else ""
+        return sign + text + suffix, note
+
+    def date(self, when: datetime) -> str:
+        return format_date(when, format="long", locale=charts.LOCALES[self.lang])
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """Very large amounts (a municipality's total income) print in millions."""
+    factor: float
+    decimals: int
+    prefix: str  # "mln " / "million "
+
+
+def _scale(fig: KeyFigure, lang: str) -> _Scale:
+    values = [fig.value] + [p.value for _, p in fig.references if p is not None]
+    biggest = max((abs(v) for v in values if v is not None), default=0.0)
+    if biggest >= 1e8:
+        return _Scale(1e6, 1, "mln " if lang == "nl" else "million ")
+    return _Scale(1.0, fig.indicator.decimals, "")
+
+
+def _merge_sources(sheet: FactSheet, fmt: _Fmt) -> list[str]:
+    """One line per source table: the fullest description, the periods shown and 'bewerking …'
+    when derived figures were computed from it."""
+    periods: dict[str, list[str]] = {}
+    for section in sheet.sections:
+        for fig in section.figures:
+            periods.setdefault(fig.indicator.source, []).extend(p.period for p in fig.series if p.value is not None)
+    groups: dict[str, dict[str, Any]] = {}
+    for source in sheet.sources:
+        m = re.search(r"\(([^()]+)\)", source)
+        key = m.group(1) if m else source
+        g = groups.setdefault(key, {"base": "", "processing": [], "periods": []})
+        base, _, processing = source.partition(", bewerking ")
+        if processing:
+            g["processing"].append(processing.strip())
+        if len(base) > len(g["base"]):
+            g["base"] = base
+        g["periods"] += periods.get(source, [])
+    lines = []
+    for g in groups.values():
+        line = g["base"]
+        if g["periods"]:
+            first, last = min(g["periods"]), max(g["periods"])
+            line += f", {first}" + (f"–{last}" if last != first else "")
+        if g["processing"]:
+            line += f"; {fmt.t['processing']} {', '.join(sorted(set(g['processing'])))}"
+        lines.append(line)
+    return lines
+
+
+def _licences(sheet: FactSheet) -> list[str]:
+    return sorted({f.indicator.licence for s in sheet.sections for f in s.figures if f.indicator.licence})
+
+
+def _pick_key_figures(sheet: FactSheet, codes: Sequence[str]) -> list[KeyFigure]:
+    by_code = {f.indicator.code: f for s in sheet.sections for f in s.figures}
+    chosen = [by_code[c] for c in codes if c in by_code][:MAX_KEY_FIGURES]
+    if len(chosen) < 6:  # another catalogue: the first figures of each theme
+        for section in sheet.sections:
+            for fig in section.figures[:2]:
+                if fig not in chosen and len(chosen) < MAX_KEY_FIGURES:
+                    chosen.append(fig)
+    return chosen
+
+
+# --- the document --------------------------------------------------------------------------
+
+def _document_data(sheet: FactSheet, fmt: _Fmt, site_name: str, map_geojson: dict | None,
+                   key_codes: Sequence[str], comparison_codes: Sequence[str] = COMPARISON_FIGURES) -> dict[str, Any]:
+    t = fmt.t
+    subject = sheet.area
+    refs = sheet.references
+    used = {"suppressed": False, "missing": False}
+
+    def cell(value, status, decimals, factor=1.0):
+        text, kind = fmt.value(value / factor if value is not None else None, status, decimals)
+        if kind != "value":
+            used[kind] = True
+        return {"text": text, "kind": kind}
+
+    key = []
+    for fig in _pick_key_figures(sheet, key_codes):
+        ind = fig.indicator
+        main = cell(fig.value, fig.status, ind.decimals)
+        change, note = fmt.change(fig)
+        key.append({
+            "name": fmt.name(ind),
+            "value": main["text"], "kind": main["kind"],
+            "unit": fmt.unit(ind.unit) if main["kind"] == "value" else "",
+            "prefix": "€" if ind.unit == "EUR" and main["kind"] == "value" else "",
+            "period": fig.period or "",
+            "change": change, "change_note": note,
+            "refs": [] if ind.aggregation == "sum" else [
+                {"name": ref.name, **cell(p.value if p else None, p.status if p else "missing", ind.decimals)}
+                for ref, p in fig.references],
+        })
+    for k in key:  # euro amounts read "€ 17.477", not "17.477 EUR"
+        if k["prefix"]:
+            k["unit"] = ""
+
+    comparisons = []
+    by_code = {f.indicator.code: f for sec in sheet.sections for f in sec.figures}
+    preferred = [by_code[c] for c in comparison_codes if c in by_code]
+    candidates = [f for f in preferred + [f for f in _pick_key_figures(sheet, key_codes) if f not in preferred]
+                  if f.indicator.aggregation != "sum"
+                  and (f.value is not None or any(p and p.value is not None for _, p in f.references))]
+    for fig in candidates[:MAX_COMPARISONS] if refs else []:
+        spec = charts.comparison_bar_spec(fig, lang=fmt.lang, subject_name=subject.name, width=130)
+        svg, w, h = render_svg(spec, fmt.lang)
+        values = "; ".join(f"{r['area']} {r['label']}" for r in spec["data"]["values"])
+        comparisons.append({"svg": svg, "w": w, "h": h, "alt": f"{spec['title']['text']}: {values}"})
+
+    sections = []
+    for section in sheet.sections:
+        rows = []
+        flags = {"suppressed": False, "missing": False}
+        for fig in section.figures:
+            ind = fig.indicator
+            sc = _scale(fig, fmt.lang)
+            main = cell(fig.value, fig.status, sc.decimals, sc.factor)
+            if main["kind"] != "value":
+                flags[main["kind"]] = True
+            change, note = fmt.change(fig, sc, points=False)
+            ref_cells = []
+            for _ref, p in fig.references:
+                c = cell(p.value if p else None, p.status if p else "missing", sc.decimals, sc.factor)
+                if c["kind"] != "value":
+                    flags[c["kind"]] = True
+                ref_cells.append(c)
+            spark = None
+            published = [p for p in fig.series if p.value is not None]
+            if len(published) >= 2:
+                spec = charts.sparkline_spec(fig.series, unit=fmt.unit(ind.unit), decimals=ind.decimals,
+                                             lang=fmt.lang, width=78, height=16)
+                svg, w, h = render_svg(spec, fmt.lang)
+                periods = [p.period for p in fig.series]
+                spark = {"svg": svg, "w": w, "h": h,
+                         "alt": t["spark_alt"].format(name=fmt.name(ind), first=periods[0], last=periods[-1])}
+            rows.append({"name": fmt.name(ind), "unit": sc.prefix + fmt.unit(ind.unit), "period": fig.period or "",
+                         "value": main, "change": change, "change_note": note, "refs": ref_cells,
+                         "spark": spark})
+        sections.append({"title": fmt.theme(section.theme), "rows": rows, **flags})
+
+    map_data = None
+    if map_geojson and map_geojson.get("features"):
+        spec = charts.choropleth_spec(map_geojson, subject.code, title=None, lang=fmt.lang, width=210, height=180)
+        svg, w, h = render_svg(spec, fmt.lang)
+        context = ", ".join(r.name for r in refs[:1]) or fmt.level(subject)
+        map_data = {"svg": svg, "w": w, "h": h, "alt": t["map_alt"].format(name=subject.name, context=context)}
+
+    levels = {subject.level} | {r.level for r in refs}
+    attribution = []
+    if map_data:
+        attribution.append(f"{t['map']}: {t['map_source']}.")
+    if "ggw7" in levels:
+        attribution.append(WIJKEN_ATTRIBUTION + ".")
+    notes = [t["change_note"]]
+    if used["suppressed"]:
+        notes.append(t["suppression_note"])
+    signs = []
+    if used["suppressed"]:
+        signs.append({"sign": charts.SUPPRESSED_MARK, "text": t["suppressed"]})
+    if used["missing"]:
+        signs.append({"sign": charts.MISSING_MARK, "text": t["missing"]})
+    generated = fmt.date(sheet.generated)
+    return {
+        "lang": fmt.lang, "site": site_name, "labels": t,
+        "title": f"{t['kicker']} {subject.name} ({fmt.level(subject).lower()})",
+        "area": {"name": subject.name, "code": subject.code, "level": fmt.level(subject)},
+        "references": [{"name": r.name, "level": fmt.level(r).lower()} for r in refs],
+        "compact": len(refs) > 3,
+        "key": key, "comparisons": comparisons, "sections": sections, "map": map_data,
+        "sources": [f"{t['source']}: {s}." for s in _merge_sources(sheet, fmt)],
+        "licences": [f"{t['licence']}: {lic}." for lic in _licences(sheet)],
+        "attribution": attribution, "notes": notes, "signs": signs,
+        "generated": f"{t['generated']} {generated} {t['by']} {site_name}",
+        "footer": f"{site_name} · {t['kicker']} {subject.name} · {generated}",
+    }
+
+
+TEMPLATE = r"""
+#let d = json(bytes(sys.inputs.data))
+#let L = d.labels
+#let accent = rgb("#0072B2")
+#let ink = rgb("#1F2933")
+#let muted = rgb("#52606D")
+#let faint = rgb("#7B8794")
+#let rule = rgb("#D9DEE4")
+#let tint = rgb("#F0F4F8")
+
+#set document(title: d.title, author: d.site)
+#set text(font: "Inter", size: 8.5pt, lang: d.lang, fill: ink, number-width: "tabular", hyphenate: false)
+#set par(leading: 0.5em, spacing: 0.9em)
+#set page(
+  paper: "a4",
+  margin: (left: 16mm, right: 16mm, top: 15mm, bottom: 17mm),
+  footer: context {
+    set text(size: 7pt, fill: faint)
+    line(length: 100%, stroke: 0.4pt + rule)
+    v(-4pt)
+    grid(columns: (1fr, auto), d.footer,
+      [#L.page #counter(page).display() #L.of #counter(page).final().first()])
+  },
+)
+#show heading.where(level: 1): set text(size: 26pt, weight: "bold", fill: ink)
+#show heading.where(level: 1): set block(above: 2pt, below: 6pt)
+#show heading.where(level: 2): set text(size: 11.5pt, weight: "bold", fill: accent)
+#show heading.where(level: 2): set block(above: 16pt, below: 7pt)
+
+#let svg-image(img) = image(bytes(img.svg), format: "svg", width: img.w * 1pt, height: img.h * 1pt, alt: img.alt)
+#let kind-text(c) = if c.kind == "value" { c.text } else { text(fill: faint, c.text) }
+
+// ---- title block ---------------------------------------------------------------------------
+#grid(
+  columns: if d.map != none { (1fr, 64mm) } else { (1fr,) },
+  column-gutter: 8mm,
+  [
+    #block(above: 0pt, below: 0pt, rect(width: 18mm, height: 2.2pt, fill: accent, stroke: none))
+    #v(8pt)
+    #text(size: 8pt, weight: "bold", fill: accent, tracking: 0.08em, upper(L.kicker))
+    #v(4pt)
+    #heading(level: 1, outlined: false, d.area.name)
+    #text(size: 11pt, fill: muted, d.area.level)
+    #if d.references.len() > 0 [
+      #v(8pt)
+      #text(size: 8pt, fill: muted, weight: "bold", L.references) \
+      #for r in d.references [
+        #text(size: 9pt, r.name) #text(size: 8pt, fill: faint, "(" + r.level + ")") \
+      ]
+    ]
+  ],
+  ..if d.map != none { (align(right + top, image(bytes(d.map.svg), format: "svg", width: 64mm, alt: d.map.alt)),) },
+)
+
+// ---- key figures ---------------------------------------------------------------------------
+#if d.key.len() > 0 [
+  #heading(level: 2, L.key_figures)
+  #let tile(k) = {
+    set par(spacing: 0pt)
+    block(height: 2.6em, below: 3pt, text(size: 7.5pt, fill: muted, k.name))
+    if k.kind == "value" {
+      text(size: 15pt, weight: "bold", (if k.prefix != "" { k.prefix + " " } else { "" }) + k.value)
+      if k.unit != "" { h(2pt); text(size: 8pt, fill: muted, k.unit) }
+    } else {
+      text(size: 15pt, weight: "bold", fill: faint, k.value)
+      h(3pt)
+      text(size: 7pt, fill: faint, if k.kind == "suppressed" { L.suppressed } else { L.missing })
+    }
+    v(5pt)
+    text(size: 7pt, fill: muted, k.period + if k.change != "" { " · " + k.change + " " + k.change_note } else { "" })
+    if k.refs.len() > 0 {
+      v(4pt)
+      set text(size: 7pt, fill: muted)
+      grid(columns: (1fr, auto), row-gutter: 2.5pt,
+        ..k.refs.map(r => (r.name, kind-text(r))).flatten())
+    }
+  }
+  #grid(
+    columns: (1fr, 1fr, 1fr, 1fr),
+    column-gutter: 5pt, row-gutter: 5pt,
+    fill: tint,
+    inset: (x: 7pt, y: 7pt),
+    stroke: (left: 2pt + accent),
+    ..d.key.map(tile),
+  )
+]
+
+// ---- comparison charts ---------------------------------------------------------------------
+#if d.comparisons.len() > 0 [
+  #heading(level: 2, L.comparison)
+  #grid(columns: (1fr, 1fr), column-gutter: 8mm, row-gutter: 8pt,
+    ..d.comparisons.map(c => align(left, svg-image(c))))
+]
+
+// ---- one table per theme -------------------------------------------------------------------
+#let nrefs = d.references.len()
+#let ref-w = if d.compact { 15mm } else { 22mm }
+#for s in d.sections [
+  #heading(level: 2, s.title)
+  #{
+    set text(size: if d.compact { 7.5pt } else { 8.5pt })
+    let head(body, al: right) = align(al, text(size: 7pt, weight: "bold", fill: muted, body))
+    table(
+      columns: (1fr, 12mm, 21mm, 17mm) + range(nrefs).map(_ => ref-w) + (if d.compact { 20mm } else { 26mm },),
+      align: (x, y) => (if x == 0 { left } else if x == 1 { center } else if x == nrefs + 4 { center } else { right }) + top,
+      stroke: (x, y) => if y == 0 { (bottom: 0.7pt + ink) } else { (bottom: 0.4pt + rule) },
+      inset: (x: 3.5pt, y: 4pt),
+      table.header(
+        head(L.indicator, al: left), head(L.period, al: center), head(L.value), head(L.change),
+        ..d.references.map(r => head(r.name)),
+        head(L.trend, al: center),
+      ),
+      ..s.rows.map(r => (
+        [#r.name #if r.unit != "" [#linebreak() #text(size: 6.5pt, fill: faint, r.unit)]],
+        text(fill: muted, r.period),
+        if r.value.kind == "value" { text(weight: "bold", r.value.text) } else { kind-text(r.value) },
+        [#r.change #if r.change_note != "" [#linebreak() #text(size: 6.5pt, fill: faint, r.change_note)]],
+        ..r.refs.map(c => kind-text(c)),
+        if r.spark != none { svg-image(r.spark) } else { [] },
+      )).flatten(),
+    )
+    let signs = ()
+    if s.suppressed { signs.push(d.signs.find(x => x.text == L.suppressed)) }
+    if s.missing { signs.push(d.signs.find(x => x.text == L.missing)) }
+    if signs.len() > 0 {
+      v(-4pt)
+      text(size: 7pt, fill: muted, signs.map(x => x.sign + " " + x.text).join("    "))
+    }
+  }
+]
+
+// ---- sources -------------------------------------------------------------------------------
+#heading(level: 2, L.sources)
+#{
+  set text(size: 7.5pt, fill: muted)
+  set par(spacing: 0.6em)
+  for line in d.sources + d.licences + d.attribution + d.notes { par(line) }
+  if d.signs.len() > 0 {
+    par(L.signs + ": " + d.signs.map(x => x.sign + " " + x.text).join("; ") + ".")
+  }
+  v(4pt)
+  par(d.generated + ".")
+}
+"""
+
+
+def render_factsheet_pdf(sheet: FactSheet, *, lang: str = "nl", site_name: str = "OBMi",
+                         map_geojson: dict | None = None, key_figures: Sequence[str] | None = None,
+                         level_names: Mapping[str, str] | None = None) -> bytes:
+    """The fact sheet as an A4 PDF (Dutch by default, `lang="en"` for English). `map_geojson`
+    (WGS84, e.g. `surroundings_geojson`) adds a locator map; `key_figures` are the indicator codes
+    to put up front; `level_names` overrides level names (code → name in `lang`)."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}")
+    fmt = _Fmt(lang, dict(level_names or {}))
+    data = _document_data(sheet, fmt, site_name, map_geojson, key_figures or KEY_FIGURES)
+    generated = sheet.generated if sheet.generated.tzinfo else sheet.generated.replace(tzinfo=timezone.utc)
+    with _lock:
+        return _typst_compiler().compile(input=TEMPLATE.encode("utf-8"), format="pdf",
+                                         sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
+                                         timestamp=int(generated.timestamp()))
+
+
+# --- maps and bulk export ------------------------------------------------------------------
+
+def _surroundings(conn: Connection, subject: AreaRef) -> tuple[str, str] | None:
+    """The (level, code) whose `subject.level` areas make a good locator map: the nearest of the
+    default reference levels (gemeente → provincie, wijk → gemeente) the subject lies in."""
+    found = {a.level: a for a in ancestors(conn, subject.id)}
+    for level in DEFAULT_REFERENCE_LEVELS:
+        if level != subject.level and level in found:
+            return level, found[level].code
+    return None
+
+
+def surroundings_geojson(conn: Connection, subject: AreaRef, *, cache: dict | None = None) -> dict | None:
+    """GeoJSON of the subject's level within its surroundings (or None without geometry)."""
+    from obmi.query.areas import feature_collection
+    within = _surroundings(conn, subject)
+    key = (subject.level, within)
+    if cache is not None and key in cache:
+        fc = cache[key]
+    else:
+        fc = feature_collection(conn, subject.level, within=within) if within else None
+        if cache is not None:
+            cache[key] = fc
+    if not fc or not any(f["properties"]["code"] == subject.code for f in fc["features"]):
+        return None
+    return fc
+
+
+def export_factsheets(db, level: str, out_dir: Path, *, lang: str = "nl", within: tuple[str, str] | None = None,
+                      default_threshold: int = 5, site_name: str = "OBMi", with_map: bool = True) -> dict:
+    """One PDF per area of `level` (optionally only those in `within`) in `out_dir`, named
+    `<code>-<slug>.pdf`, over one connection. Returns counts and seconds."""
+    from obmi.errors import NotFound
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written, files, failed = 0, [], []
+    with db.engine.connect() as conn:
+        if conn.execute(select(area_level.c.code).where(area_level.c.code == level)).first() is None:
+            raise NotFound(f"unknown level {level!r}")
+        stmt = select(area.c.code, area.c.name).where(area.c.level == level).order_by(area.c.code)
+        if within:
+            parent = conn.execute(select(area.c.id).where(area.c.level == within[0],
+                                                          area.c.code == within[1])).first()
+            if parent is None:
+                raise NotFound(f"unknown area {within[1]!r} at level {within[0]!r}")
+            stmt = stmt.where(area.c.id.in_(select(area_link.c.child_id).where(
+                area_link.c.parent_id == parent.id, area_link.c.relation == "parent")))
+        areas = conn.execute(stmt).all()
+        names = {r.code: (r.name_en or r.name_nl) if lang == "en" else r.name_nl
+                 for r in conn.execute(select(area_level.c.code, area_level.c.name_nl, area_level.c.name_en))}
+        maps: dict = {}
+        for row in areas:
+            try:
+                sheet = build_factsheet(conn, level, row.code, default_threshold=default_threshold)
+                geo = surroundings_geojson(conn, sheet.area, cache=maps) if with_map else None
+                pdf = render_factsheet_pdf(sheet, lang=lang, site_name=site_name, map_geojson=geo,
+                                           level_names=names)
+            except Exception as exc:  # noqa: BLE001 — one bad area must not stop the batch
+                failed.append({"code": row.code, "error": f"{type(exc).__name__}: {exc}"})
+                continue
+            path = out_dir / f"{row.code}-{slugify(row.name)}.pdf"
+            path.write_bytes(pdf)
+            files.append(path.name)
+            written += 1
+    seconds = time.perf_counter() - started
+    return {"level": level, "lang": lang, "areas": len(areas), "written": written, "failed": failed,
+            "files": files, "out_dir": str(out_dir), "seconds": round(seconds, 2),
+            "seconds_per_sheet": round(seconds / written, 3) if written else None,
+            "generated": datetime.now(timezone.utc).isoformat(timespec="seconds")}

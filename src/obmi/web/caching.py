@@ -1,0 +1,58 @@
+"""HTTP caching of published JSON: an ETag from the data version (which every changing import
+bumps) and the request, a small in-process cache of rendered bodies, Cache-Control for proxies.
+Only responses that already went through the query layer are cached, so nothing suppressed can
+leak from the cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from threading import Lock
+from typing import Any, Callable
+
+from fastapi import Request, Response
+
+MAX_ENTRIES = 1024
+
+
+class BodyCache:
+    def __init__(self, size: int = MAX_ENTRIES):
+        self.size = size
+        self.entries: OrderedDict[tuple, bytes] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self.lock:
+            body = self.entries.get(key)
+            if body is not None:
+                self.entries.move_to_end(key)
+            return body
+
+    def put(self, key: tuple, body: bytes) -> None:
+        with self.lock:
+            self.entries[key] = body
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+def request_key(request: Request) -> str:
+    query = "&".join(sorted(f"{k}={v}" for k, v in request.query_params.multi_items()))
+    return f"{request.url.path}?{query}"
+
+
+def cached(request: Request, version: int, build: Callable[[], Any], *,
+           media_type: str = "application/json", encode: Callable[[Any], bytes] | None = None) -> Response:
+    key = (version, request_key(request))
+    etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:20] + '"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60", "Vary": "Accept-Language, Cookie"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    cache: BodyCache = request.app.state.body_cache
+    body = cache.get(key)
+    if body is None:
+        data = build()
+        body = encode(data) if encode else json.dumps(data, ensure_ascii=False, separators=(",", ":"),
+                                                      default=str).encode()
+        cache.put(key, body)
+    return Response(body, media_type=media_type, headers=headers)

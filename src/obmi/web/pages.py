@@ -1,0 +1,159 @@
+"""Public HTML pages ("Stad in cijfers"). Server-rendered; JavaScript only adds the linked map,
+charts and table sorting on top of content that is complete without it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from obmi import operations as ops
+from obmi.errors import NotFound, ValidationError
+from obmi.publish.classify import METHODS, PALETTES, classify
+from obmi.query import ObservationQuery
+from obmi.web import content
+from obmi.web.api import parse_ref
+from obmi.web.deps import CtxDep, DbDep, LangDep
+from obmi.web.rendering import render, script_json
+from obmi.web.serialize import factsheet_json, observation_json, series_json
+
+router = APIRouter(include_in_schema=False)
+DEFAULT_LEVELS = ("gemeente", "ggw7", "provincie")
+
+
+def themes_of(indicators) -> dict[str, list]:
+    themes: dict[str, list] = {}
+    for ind in indicators:
+        for theme in ind.themes or ["overige"]:
+            themes.setdefault(theme, []).append(ind)
+    return themes
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep):
+    indicators = ops.list_indicators(ctx, db)
+    return render(request, "index.html", lang, themes=themes_of(indicators), indicator_count=len(indicators),
+                  dashboards=content.dashboards(ctx.settings), stories=content.stories(ctx.settings))
+
+
+@router.get("/themas/{theme}", response_class=HTMLResponse)
+def theme_page(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, theme: str):
+    indicators = themes_of(ops.list_indicators(ctx, db)).get(theme)
+    if not indicators:
+        raise NotFound(f"unknown theme {theme!r}")
+    return render(request, "theme.html", lang, theme=theme, indicators=indicators)
+
+
+def _indicator_view(ctx, db, code: str, level: Optional[str], period: Optional[str], within: Optional[str],
+                    method: str, palette: str, areas: list[str]) -> dict:
+    available = ops.indicator_availability(ctx, db, code)
+    if not available["levels"]:
+        raise NotFound(f"no data for indicator {code!r}")
+    level = level or next((lvl for lvl in DEFAULT_LEVELS if lvl in available["levels"]), available["levels"][0])
+    periods = ops.indicator_availability(ctx, db, code, level)["periods"]
+    period = period if period in periods else (periods[-1] if periods else None)
+    if method not in METHODS or palette not in PALETTES:
+        raise ValidationError("unknown classification or palette",
+                              {"classes": [f"one of {', '.join(METHODS)}"], "palette": [f"one of {', '.join(PALETTES)}"]})
+    result = ops.query_observations(ctx, db, ObservationQuery(code, level, period, (),
+                                                              parse_ref(within) if within else None))
+    reference = _flemish_value(ctx, db, code, period)
+    classes = classify([r.value for r in result.rows], method, palette, reference)
+    selected = [a for a in areas if any(r.area_code == a for r in result.rows)]
+    series = ops.area_series(ctx, db, [code], [(level, a) for a in selected], with_ancestors=True) if selected else None
+    return {"indicator": result.indicator, "level": level, "last_update": available["last_update"], "levels": available["levels"], "period": period,
+            "periods": periods, "within": within, "method": method, "palette": palette, "rows": result.rows,
+            "classes": classes, "reference": reference, "selected": selected,
+            "series": series_json(series) if series else None}
+
+
+def _flemish_value(ctx, db, code: str, period: Optional[str]) -> Optional[float]:
+    if period is None:
+        return None
+    rows = ops.query_observations(ctx, db, ObservationQuery(code, "gewest", period, ("2000",))).rows
+    return rows[0].value if rows else None
+
+
+@router.get("/indicatoren/{code}", response_class=HTMLResponse)
+def indicator_page(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, code: str,
+                   level: Optional[str] = None, period: Optional[str] = None, within: Optional[str] = None,
+                   classes: str = "quantile", palette: str = "blues",
+                   area: Annotated[Optional[list[str]], Query()] = None):
+    view = _indicator_view(ctx, db, code, level, period, within, classes, palette, area or [])
+    query = {"indicator": code, "level": view["level"], "period": view["period"] or ""}
+    if within:
+        query["within"] = within
+    page_data = {
+        "indicator": code, "level": view["level"], "period": view["period"], "lang": lang,
+        "decimals": view["indicator"].decimals, "unit": view["indicator"].unit,
+        "name": view["indicator"].name_en if lang == "en" else view["indicator"].name_nl,
+        "geojson": f"/api/v1/levels/{view['level']}/geojson" + (f"?within={within}" if within else ""),
+        "rows": [{**observation_json(r), "colour": view["classes"].colour_of(r.value)} for r in view["rows"]],
+        "selected": view["selected"], "series": view["series"], "reference": view["reference"],
+    }
+    return render(request, "indicator.html", lang, **view, query=urlencode(query),
+                  page_json=script_json(page_data), methods=METHODS, palettes=PALETTES)
+
+
+@router.get("/gebieden/{level}/{code}", response_class=HTMLResponse)
+def area_page(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, level: str, code: str,
+              ref: Annotated[Optional[list[str]], Query()] = None):
+    refs = [parse_ref(r) for r in ref] if ref else None
+    sheet = ops.area_factsheet(ctx, db, level, code, refs)
+    ref_query = urlencode([("ref", f"{r.level}:{r.code}") for r in sheet.references]) if ref else ""
+    return render(request, "area.html", lang, sheet=sheet, ref_query=ref_query,
+                  page_json=script_json(factsheet_json(sheet)))
+
+
+@router.get("/gebieden/{level}/{code}.pdf")
+def area_pdf(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, level: str, code: str,
+             ref: Annotated[Optional[list[str]], Query()] = None):
+    from obmi.reports.pdf import render_factsheet_pdf
+    refs = [parse_ref(r) for r in ref] if ref else None
+    sheet = ops.area_factsheet(ctx, db, level, code, refs)
+    pdf = render_factsheet_pdf(sheet, lang=lang, site_name=ctx.settings.site_name)
+    name = f"steekkaart-{level}-{code}.pdf"
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/vergelijk", response_class=HTMLResponse)
+def compare_page(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep,
+                 area: Annotated[Optional[list[str]], Query()] = None,
+                 indicator: Annotated[Optional[list[str]], Query()] = None):
+    areas = [parse_ref(a) for a in (area or [])][:12]
+    all_indicators = ops.list_indicators(ctx, db)
+    codes = [c for c in (indicator or []) if any(i.code == c for i in all_indicators)][:20] or \
+        ["pop_total", "share_65plus", "share_non_belgian", "inc_mean_per_inhabitant", "land_built_share"]
+    series = ops.area_series(ctx, db, codes, areas) if areas else {"areas": [], "rows": {}}
+    return render(request, "compare.html", lang, areas=series["areas"], codes=codes,
+                  indicators={i.code: i for i in all_indicators}, rows=series["rows"],
+                  page_json=script_json(series_json(series)),
+                  query=urlencode([("area", f"{lvl}:{c}") for lvl, c in areas] + [("indicator", c) for c in codes]))
+
+
+@router.get("/zoeken", response_class=HTMLResponse)
+def search_page(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, q: str = ""):
+    results = ops.search(ctx, db, q) if q.strip() else {"indicators": [], "areas": []}
+    return render(request, "search.html", lang, q=q, results=results)
+
+
+@router.get("/dashboards/{slug}", response_class=HTMLResponse)
+def dashboard_page(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, slug: str,
+                   area: Optional[str] = None, period: Optional[str] = None):
+    board = content.dashboard(ctx.settings, slug)
+    tiles = content.resolve_tiles(ctx, db, board, area or board.default_area, period, lang)
+    return render(request, "dashboard.html", lang, board=board, tiles=tiles,
+                  area=area or board.default_area, period=period,
+                  page_json=script_json({"tiles": [t.data for t in tiles]}))
+
+
+@router.get("/verhalen/{slug}", response_class=HTMLResponse)
+def story_page(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, slug: str):
+    story = content.story(ctx.settings, slug)
+    segments = content.render_story(ctx, db, story, lang)
+    tiles = [t for kind, t in segments if kind == "tile"]
+    return render(request, "story.html", lang, story=story, segments=segments,
+                  page_json=script_json({"tiles": [t.data for t in tiles]}))
