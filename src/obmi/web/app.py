@@ -35,6 +35,9 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     @app.middleware("http")
     async def server_timing(request: Request, call_next):
         started = time.perf_counter()
+        if "\x00" in request.url.path or "%00" in request.url.query:
+            # PostgreSQL text cannot hold NUL: refuse it here rather than as a database error.
+            return JSONResponse({"detail": "invalid request: NUL character"}, status_code=422)
         response = await call_next(request)
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
         return response

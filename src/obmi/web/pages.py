@@ -97,16 +97,7 @@ def indicator_page(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, code
                   page_json=script_json(page_data), methods=METHODS, palettes=PALETTES)
 
 
-@router.get("/gebieden/{level}/{code}", response_class=HTMLResponse)
-def area_page(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, level: str, code: str,
-              ref: Annotated[Optional[list[str]], Query()] = None):
-    refs = [parse_ref(r) for r in ref] if ref else None
-    sheet = ops.area_factsheet(ctx, db, level, code, refs)
-    ref_query = urlencode([("ref", f"{r.level}:{r.code}") for r in sheet.references]) if ref else ""
-    return render(request, "area.html", lang, sheet=sheet, ref_query=ref_query,
-                  page_json=script_json(factsheet_json(sheet)))
-
-
+# Registered before /gebieden/{level}/{code}: that route would otherwise take "44021.pdf" as the code.
 @router.get("/gebieden/{level}/{code}.pdf")
 def area_pdf(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, level: str, code: str,
              ref: Annotated[Optional[list[str]], Query()] = None):
@@ -117,6 +108,16 @@ def area_pdf(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, level: str
     name = f"steekkaart-{level}-{code}.pdf"
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/gebieden/{level}/{code}", response_class=HTMLResponse)
+def area_page(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, level: str, code: str,
+              ref: Annotated[Optional[list[str]], Query()] = None):
+    refs = [parse_ref(r) for r in ref] if ref else None
+    sheet = ops.area_factsheet(ctx, db, level, code, refs)
+    ref_query = urlencode([("ref", f"{r.level}:{r.code}") for r in sheet.references]) if ref else ""
+    return render(request, "area.html", lang, sheet=sheet, ref_query=ref_query,
+                  page_json=script_json(factsheet_json(sheet)))
 
 
 @router.get("/vergelijk", response_class=HTMLResponse)

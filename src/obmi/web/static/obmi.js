@@ -149,7 +149,10 @@
 
   /* ---------------------------------------------------------------- maps */
   function drawMap(element, geojsonUrl, rowsByCode, decimals, unit, onSelect, onHover) {
-    const map = L.map(element, { zoomSnap: 0.25, attributionControl: true, keyboard: true });
+    // A map inside aria-hidden (a tile whose table says the same) must hold nothing focusable.
+    const hidden = Boolean(element.closest("[aria-hidden=true]"));
+    const map = L.map(element, { zoomSnap: 0.25, attributionControl: true, keyboard: !hidden });
+    if (hidden) element.querySelectorAll("a, button, [tabindex]").forEach((el) => el.setAttribute("tabindex", "-1"));
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution("Statbel · Provincies in Cijfers");
     const layers = {};
@@ -171,7 +174,7 @@
       }).addTo(map);
       if (geojson.features.length) map.fitBounds(layer.getBounds());
       // Each area is reachable with the keyboard: Tab to it, Enter or Space selects it.
-      Object.entries(layers).forEach(([code, lyr]) => {
+      if (!hidden) Object.entries(layers).forEach(([code, lyr]) => {
         const path = lyr.getElement && lyr.getElement();
         if (!path) return;
         const row = rowsByCode[code] || { value: null, status: "missing" };
