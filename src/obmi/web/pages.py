@@ -31,10 +31,31 @@ def themes_of(indicators) -> dict[str, list]:
     return themes
 
 
+HEADLINE = ("pop_total", "share_65plus", "share_non_belgian", "inc_mean_per_inhabitant", "land_built_share")
+
+
+def _headline(ctx, db, indicators) -> list[tuple]:
+    """Latest published value of a few key indicators for Flanders: key figures first."""
+    known = {i.code: i for i in indicators}
+    codes = [c for c in HEADLINE if c in known]
+    try:
+        series = ops.area_series(ctx, db, codes, [("gewest", "2000")])
+    except NotFound:
+        return []
+    figures = []
+    for code in codes:
+        points = [p for rows in (series["rows"].get((code, a.id), []) for a in series["areas"]) for p in rows
+                  if p.value is not None]
+        if points:
+            figures.append((known[code], points[-1]))
+    return figures
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep):
     indicators = ops.list_indicators(ctx, db)
     return render(request, "index.html", lang, themes=themes_of(indicators), indicator_count=len(indicators),
+                  headline=_headline(ctx, db, indicators),
                   dashboards=content.dashboards(ctx.settings), stories=content.stories(ctx.settings))
 
 
