@@ -216,6 +216,27 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
+report_app = typer.Typer(help="Reports: fact sheets as PDF.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("factsheets")
+def report_factsheets(level: str = typer.Option(..., help="Level of the areas, e.g. gemeente or ggw7."),
+                      out: Path = typer.Option(..., help="Folder for the PDF files."),
+                      lang: str = typer.Option("nl", help="nl or en"),
+                      within: Optional[str] = typer.Option(None, help="LEVEL:CODE, e.g. gemeente:44021.")) -> None:
+    """Write an A4 PDF fact sheet for every area of a level."""
+    ctx, db = _setup()
+    if lang not in ("nl", "en"):
+        raise ValidationError("--lang takes nl or en")
+    parent = tuple(within.split(":", 1)) if within else None
+    result = ops.export_factsheets(ctx, db, level, out, lang=lang, within=parent)
+    typer.echo(f"{result['written']} of {result['areas']} fact sheets written to {result['out_dir']} "
+               f"in {result['seconds']} s ({result['seconds_per_sheet']} s each)")
+    for failure in result["failed"]:
+        typer.echo(f"  failed: {failure['code']}: {failure['error']}", err=True)
+
+
 @app.command("serve")
 def serve_cmd(host: Optional[str] = None, port: Optional[int] = None) -> None:
     """Start the web server."""

@@ -144,6 +144,29 @@ def area_factsheet(ctx: Context, db: Database, level: str, code: str,
                                          default_threshold=ctx.settings.default_threshold)
 
 
+def factsheet_pdf(ctx: Context, db: Database, level: str, code: str,
+                  references: list[tuple[str, str]] | None = None, lang: str = "nl") -> bytes:
+    """The A4 PDF of an area's fact sheet, with a locator map of its surroundings."""
+    ctx.require("public")
+    from obmi.reports import pdf
+    with db.engine.connect() as conn:
+        sheet = factsheet.build_factsheet(conn, level, code, references=references,
+                                          default_threshold=ctx.settings.default_threshold)
+        names = {lvl.code: (lvl.name_en if lang == "en" else lvl.name_nl) for lvl in area_query.list_levels(conn)}
+        return pdf.render_factsheet_pdf(sheet, lang=lang, site_name=ctx.settings.site_name,
+                                        map_geojson=pdf.surroundings_geojson(conn, sheet.area), level_names=names)
+
+
+def export_factsheets(ctx: Context, db: Database, level: str, out_dir: Path, *, lang: str = "nl",
+                      within: tuple[str, str] | None = None) -> dict:
+    """A PDF fact sheet for every area of a level (files on this machine: data managers only)."""
+    ctx.require("data_manager")
+    db.require_schema()
+    from obmi.reports import pdf
+    return pdf.export_factsheets(db, level, out_dir, lang=lang, within=within,
+                                 default_threshold=ctx.settings.default_threshold, site_name=ctx.settings.site_name)
+
+
 def backup_database(ctx: Context, db: Database, path: Path, *, overwrite: bool = False) -> dict:
     ctx.require("admin")
     return store_backup.backup(db, path, overwrite=overwrite)

@@ -125,6 +125,17 @@ def _figure_title(figure: Any, lang: str) -> str:
     return ", ".join(parts)
 
 
+def wrap_title(text: str, width: int = 44) -> str | list[str]:
+    """A title as lines of at most about `width` characters (Vega titles do not wrap)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines[0] if len(lines) == 1 else lines
+
+
 def comparison_bar_spec(figure: Any, *, lang: str = "nl", subject_name: str | None = None,
                         width: int = 150, bar_height: int = 14) -> dict[str, Any]:
     """Horizontal bars: the subject area against its reference areas for one `KeyFigure`, all in
@@ -145,10 +156,12 @@ def comparison_bar_spec(figure: Any, *, lang: str = "nl", subject_name: str | No
         else:
             row["label"] = SUPPRESSED_MARK if row["status"] == "suppressed" else MISSING_MARK
             row["status"] = "suppressed" if row["status"] == "suppressed" else "missing"
-    order = [r["area"] for r in rows]
-    y = {"field": "area", "type": "nominal", "sort": order, "title": None,
-         "axis": {"domain": False, "ticks": False, "labelLimit": 110, "labelPadding": 4, "labelFontSize": 9,
-                  "labelColor": TEXT_COLOR}}
+    for i, row in enumerate(rows):  # one band per row, even when two areas share a name
+        row["key"] = f"{i}:{row['area']}"
+    order = [r["key"] for r in rows]
+    y = {"field": "key", "type": "nominal", "sort": order, "title": None,
+         "axis": {"domain": False, "ticks": False, "labelLimit": 130, "labelPadding": 4, "labelFontSize": 9,
+                  "labelColor": TEXT_COLOR, "labelExpr": "slice(datum.label, indexof(datum.label, ':') + 1)"}}
     known = [r["value"] for r in rows if r["value"] is not None]
     domain_max = max([0.0] + known) * 1.28 or 1.0
     domain_min = min([0.0] + known) * 1.28
@@ -156,7 +169,7 @@ def comparison_bar_spec(figure: Any, *, lang: str = "nl", subject_name: str | No
          "scale": {"domain": [domain_min, domain_max], "nice": False}}
     return {
         "$schema": SCHEMA,
-        "title": {"text": _figure_title(figure, lang)},
+        "title": {"text": wrap_title(_figure_title(figure, lang))},
         "description": _figure_title(figure, lang),
         "width": width, "height": {"step": bar_height}, "padding": 2,
         "data": {"values": rows},
@@ -207,6 +220,25 @@ def label_point(geometry: Mapping[str, Any]) -> tuple[float, float] | None:
     return (best[1], best[2]) if best else None
 
 
+def _extent(features: list[Mapping[str, Any]]) -> float:
+    """Diagonal of the features' bounding box in degrees (0 without coordinates)."""
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(coords: Any) -> None:
+        if coords and isinstance(coords[0], (int, float)):
+            xs.append(coords[0])
+            ys.append(coords[1])
+        else:
+            for c in coords or []:
+                walk(c)
+    for f in features:
+        walk((f.get("geometry") or {}).get("coordinates"))
+    if not xs:
+        return 0.0
+    return ((max(xs) - min(xs)) ** 2 + (max(ys) - min(ys)) ** 2) ** 0.5
+
+
 def choropleth_spec(feature_collection: Mapping[str, Any], highlight_code: str | None, *, title: str | None,
                     value_property: str | None = None, value_title: str | None = None, decimals: int = 0,
                     lang: str = "nl", width: int = 220, height: int = 200,
@@ -252,12 +284,17 @@ def choropleth_spec(feature_collection: Mapping[str, Any], highlight_code: str |
                                 "format": {"type": "json", "property": "features"}},
                        "mark": hl_mark, "encoding": {"tooltip": tooltip}})
         point = label_point(highlight[0]["geometry"] or {})
+        small = _extent(highlight) < 0.06 * max(_extent(features), 1e-9)
+        enc = {"longitude": {"field": "lon", "type": "quantitative"},
+               "latitude": {"field": "lat", "type": "quantitative"}}
+        if point and small:  # a dot, or a small area would not be seen at all
+            layers.append({"data": {"values": [{"lon": point[0], "lat": point[1]}]},
+                           "mark": {"type": "circle", "size": 45, "color": SUBJECT_COLOR, "opacity": 1,
+                                    "stroke": "#FFFFFF", "strokeWidth": 1.2}, "encoding": enc})
         if label_highlight and point:
             label_rows = [{"lon": point[0], "lat": point[1], "name": highlight[0]["properties"]["name"]}]
-            text = {"type": "text", "fontSize": 10, "fontWeight": "bold", "dy": -2}
-            enc = {"longitude": {"field": "lon", "type": "quantitative"},
-                   "latitude": {"field": "lat", "type": "quantitative"},
-                   "text": {"field": "name"}}
+            text = {"type": "text", "fontSize": 10, "fontWeight": "bold", "dy": -10 if small else -2}
+            enc = {**enc, "text": {"field": "name"}}
             layers.append({"data": {"values": label_rows},
                            "mark": {**text, "stroke": "#FFFFFF", "strokeWidth": 3, "strokeJoin": "round",
                                     "color": "#FFFFFF"}, "encoding": enc})

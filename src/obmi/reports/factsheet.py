@@ -86,7 +86,13 @@ def ancestors(conn: Connection, area_id: int) -> list[AreaRef]:
 
 def default_references(conn: Connection, subject: AreaRef) -> list[AreaRef]:
     by_level = {a.level: a for a in ancestors(conn, subject.id)}
-    return [by_level[lvl] for lvl in DEFAULT_REFERENCE_LEVELS if lvl in by_level and lvl != subject.level]
+    refs: list[AreaRef] = []
+    for lvl in DEFAULT_REFERENCE_LEVELS:
+        ref = by_level.get(lvl)
+        # Brussels is both a "province" and a region: compare with it once.
+        if ref and lvl != subject.level and all(r.name != ref.name for r in refs) and ref.name != subject.name:
+            refs.append(ref)
+    return refs
 
 
 def _indicators_with_data(conn: Connection, area_id: int, catalogue: dict[str, Indicator]) -> list[Indicator]:

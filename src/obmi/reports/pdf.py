@@ -34,6 +34,9 @@ from obmi.store.tables import area, area_link, area_level
 FONT_DIR = Path(__file__).parent / "fonts"
 FONT_FAMILY = "Inter"
 LANGS = ("nl", "en")
+# Tagged, archivable and accessible: Typst checks both profiles (alt texts, title, language,
+# embedded fonts) and refuses to write a PDF that would break them.
+PDF_STANDARDS = ["a-2a", "ua-1"]
 PX = 0.85  # points per chart pixel: 9 px chart labels print at ~7.7 pt, next to 8.5 pt body text
 
 # The 6–8 figures a council reads first; codes that a sheet lacks are skipped.
@@ -64,6 +67,7 @@ LABELS: dict[str, dict[str, str]] = {
         "map_alt": "Kaart: ligging van {name} in {context}",
         "spark_alt": "Evolutie van {name}, {first}–{last}",
         "by": "door", "points": "%-punt", "processing": "bewerking",
+        "no_data": "Voor dit gebied zijn (nog) geen cijfers gepubliceerd.",
     },
     "en": {
         "kicker": "Fact sheet", "references": "Compared with", "key_figures": "Key figures",
@@ -78,7 +82,8 @@ LABELS: dict[str, dict[str, str]] = {
         "map_source": "boundaries: Statbel and Provincies in Cijfers (Modellicentie Gratis Hergebruik v1.0)",
         "map_alt": "Map: location of {name} in {context}",
         "spark_alt": "Trend of {name}, {first}–{last}",
-        "by": "by", "points": "pp", "processing": "processing",
+        "by": "by", "points": "pp", "processing": "processed by",
+        "no_data": "No figures have been published for this area (yet).",
     },
 }
 THEMES = {
@@ -173,11 +178,43 @@ def _vl():
 _SVG_SIZE = re.compile(r'<svg[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"')
 
 
+_vega_templates: dict[str, dict] = {}
+_DATA_NAME = "obmi_values"
+
+
+def _vega_spec(spec: Mapping[str, Any]) -> dict | None:
+    """The Vega spec of a Vega-Lite spec whose only data is inline `values`, compiled once per
+    shape (specs that differ in their values only — the sparklines — share the compiled spec,
+    which saves most of the time per chart)."""
+    data = spec.get("data")
+    if not (isinstance(data, dict) and set(data) == {"values"} and isinstance(data["values"], list)):
+        return None
+    key = json.dumps({k: v for k, v in spec.items() if k != "data"}, sort_keys=True)
+    template = _vega_templates.get(key)
+    if template is None:
+        template = _vl().vegalite_to_vega({**spec, "data": {"name": _DATA_NAME}},
+                                          vl_version=charts.VEGA_LITE_VERSION)
+        if sum(1 for d in template.get("data", []) if d.get("name") == _DATA_NAME) != 1:
+            return None
+        if len(_vega_templates) > 256:
+            _vega_templates.clear()
+        _vega_templates[key] = template
+    vega = dict(template)
+    vega["data"] = [{**d, "values": data["values"]} if d.get("name") == _DATA_NAME else d
+                    for d in template["data"]]
+    return vega
+
+
 def render_svg(spec: Mapping[str, Any], lang: str = "nl") -> tuple[str, float, float]:
     """(svg, width pt, height pt) of a Vega-Lite spec, with no network access for data."""
     vl = _vl()
-    svg = vl.vegalite_to_svg(dict(spec), vl_version=charts.VEGA_LITE_VERSION, allowed_base_urls=[],
-                             format_locale="nl-NL" if lang == "nl" else "en-GB")
+    locale = "nl-NL" if lang == "nl" else "en-GB"
+    vega = _vega_spec(spec)
+    if vega is not None:
+        svg = vl.vega_to_svg(vega, allowed_base_urls=[], format_locale=locale)
+    else:
+        svg = vl.vegalite_to_svg(dict(spec), vl_version=charts.VEGA_LITE_VERSION, allowed_base_urls=[],
+                                 format_locale=locale)
     m = _SVG_SIZE.search(svg)
     width, height = (float(m.group(1)), float(m.group(2))) if m else (100.0, 50.0)
     return svg, width * PX, height * PX
@@ -201,16 +238,6 @@ class _Fmt:
         if self.lang == "en":
             return UNITS_EN.get(unit, unit)
         return unit
-
-    def with_unit(self, text: str, unit: str) -> str:
-        unit = self.unit(unit)
-        if not unit:
-            return text
-        if unit == "%":
-            return text + "\u202f%" if self.lang == "nl" else text + "%"
-        if unit == "EUR":
-            return "€\u00a0" + text if self.lang == "nl" else "€" + text
-        return f"{text}\u00a0{unit}"
 
     def name(self, ind) -> str:
         return (ind.name_en or ind.name_nl) if self.lang == "en" else ind.name_nl
@@ -261,11 +288,15 @@ class _Scale:
 
 
 def _scale(fig: KeyFigure, lang: str) -> _Scale:
+    """Millions when a value of the row has 9 digits or more, with enough decimals to keep
+    three significant digits of the subject's value."""
     values = [fig.value] + [p.value for _, p in fig.references if p is not None]
     biggest = max((abs(v) for v in values if v is not None), default=0.0)
-    if biggest >= 1e8:
-        return _Scale(1e6, 1, "mln " if lang == "nl" else "million ")
-    return _Scale(1.0, fig.indicator.decimals, "")
+    if biggest < 1e8:
+        return _Scale(1.0, fig.indicator.decimals, "")
+    own = abs(fig.value or 0.0) / 1e6
+    decimals = 1 if own >= 10 or own == 0 else 2 if own >= 1 else 3
+    return _Scale(1e6, decimals, "mln " if lang == "nl" else "million ")
 
 
 def _merge_sources(sheet: FactSheet, fmt: _Fmt) -> list[str]:
@@ -336,7 +367,8 @@ def _document_data(sheet: FactSheet, fmt: _Fmt, site_name: str, map_geojson: dic
         key.append({
             "name": fmt.name(ind),
             "value": main["text"], "kind": main["kind"],
-            "unit": fmt.unit(ind.unit) if main["kind"] == "value" else "",
+            # euro amounts read "€ 17.477", not "17.477 EUR"
+            "unit": fmt.unit(ind.unit) if main["kind"] == "value" and ind.unit != "EUR" else "",
             "prefix": "€" if ind.unit == "EUR" and main["kind"] == "value" else "",
             "period": fig.period or "",
             "change": change, "change_note": note,
@@ -344,9 +376,6 @@ def _document_data(sheet: FactSheet, fmt: _Fmt, site_name: str, map_geojson: dic
                 {"name": ref.name, **cell(p.value if p else None, p.status if p else "missing", ind.decimals)}
                 for ref, p in fig.references],
         })
-    for k in key:  # euro amounts read "€ 17.477", not "17.477 EUR"
-        if k["prefix"]:
-            k["unit"] = ""
 
     comparisons = []
     by_code = {f.indicator.code: f for sec in sheet.sections for f in sec.figures}
@@ -358,7 +387,7 @@ def _document_data(sheet: FactSheet, fmt: _Fmt, site_name: str, map_geojson: dic
         spec = charts.comparison_bar_spec(fig, lang=fmt.lang, subject_name=subject.name, width=130)
         svg, w, h = render_svg(spec, fmt.lang)
         values = "; ".join(f"{r['area']} {r['label']}" for r in spec["data"]["values"])
-        comparisons.append({"svg": svg, "w": w, "h": h, "alt": f"{spec['title']['text']}: {values}"})
+        comparisons.append({"svg": svg, "w": w, "h": h, "alt": f"{spec['description']}: {values}"})
 
     sections = []
     for section in sheet.sections:
@@ -404,7 +433,7 @@ def _document_data(sheet: FactSheet, fmt: _Fmt, site_name: str, map_geojson: dic
         attribution.append(f"{t['map']}: {t['map_source']}.")
     if "ggw7" in levels:
         attribution.append(WIJKEN_ATTRIBUTION + ".")
-    notes = [t["change_note"]]
+    notes = [t["change_note"]] if sheet.sections else []
     if used["suppressed"]:
         notes.append(t["suppression_note"])
     signs = []
@@ -493,11 +522,12 @@ TEMPLATE = r"""
       if k.unit != "" { h(2pt); text(size: 8pt, fill: muted, k.unit) }
     } else {
       text(size: 15pt, weight: "bold", fill: faint, k.value)
-      h(3pt)
-      text(size: 7pt, fill: faint, if k.kind == "suppressed" { L.suppressed } else { L.missing })
     }
     v(5pt)
-    text(size: 7pt, fill: muted, k.period + if k.change != "" { " · " + k.change + " " + k.change_note } else { "" })
+    let status = if k.kind == "suppressed" { L.suppressed } else if k.kind == "missing" { L.missing } else { "" }
+    text(size: 7pt, fill: muted, k.period
+      + if k.change != "" { " · " + k.change + " " + k.change_note } else { "" }
+      + if status != "" { " · " + status } else { "" })
     if k.refs.len() > 0 {
       v(4pt)
       set text(size: 7pt, fill: muted)
@@ -519,19 +549,21 @@ TEMPLATE = r"""
 #if d.comparisons.len() > 0 [
   #heading(level: 2, L.comparison)
   #grid(columns: (1fr, 1fr), column-gutter: 8mm, row-gutter: 8pt,
-    ..d.comparisons.map(c => align(left, svg-image(c))))
+    ..d.comparisons.map(c => align(left + bottom, svg-image(c))))
 ]
 
 // ---- one table per theme -------------------------------------------------------------------
+// more than three reference areas: the tables get landscape pages rather than cramped columns
 #let nrefs = d.references.len()
-#let ref-w = if d.compact { 15mm } else { 22mm }
+#let ref-w = if nrefs <= 2 { 22mm } else { 19mm }
+#set page(flipped: true) if d.compact and d.sections.len() > 0
 #for s in d.sections [
   #heading(level: 2, s.title)
   #{
-    set text(size: if d.compact { 7.5pt } else { 8.5pt })
     let head(body, al: right) = align(al, text(size: 7pt, weight: "bold", fill: muted, body))
     table(
-      columns: (1fr, 12mm, 21mm, 17mm) + range(nrefs).map(_ => ref-w) + (if d.compact { 20mm } else { 26mm },),
+      columns: (1fr, 12mm, 21mm, if nrefs <= 2 { 17mm } else { 15mm }) + range(nrefs).map(_ => ref-w)
+        + (if nrefs <= 2 { 26mm } else { 22mm },),
       align: (x, y) => (if x == 0 { left } else if x == 1 { center } else if x == nrefs + 4 { center } else { right }) + top,
       stroke: (x, y) => if y == 0 { (bottom: 0.7pt + ink) } else { (bottom: 0.4pt + rule) },
       inset: (x: 3.5pt, y: 4pt),
@@ -557,6 +589,11 @@ TEMPLATE = r"""
       text(size: 7pt, fill: muted, signs.map(x => x.sign + " " + x.text).join("    "))
     }
   }
+]
+
+#if d.sections.len() == 0 [
+  #v(12pt)
+  #text(size: 10pt, fill: muted, L.no_data)
 ]
 
 // ---- sources -------------------------------------------------------------------------------
@@ -588,7 +625,7 @@ def render_factsheet_pdf(sheet: FactSheet, *, lang: str = "nl", site_name: str =
     with _lock:
         return _typst_compiler().compile(input=TEMPLATE.encode("utf-8"), format="pdf",
                                          sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
-                                         timestamp=int(generated.timestamp()))
+                                         timestamp=int(generated.timestamp()), pdf_standards=PDF_STANDARDS)
 
 
 # --- maps and bulk export ------------------------------------------------------------------
@@ -631,7 +668,8 @@ def export_factsheets(db, level: str, out_dir: Path, *, lang: str = "nl", within
     with db.engine.connect() as conn:
         if conn.execute(select(area_level.c.code).where(area_level.c.code == level)).first() is None:
             raise NotFound(f"unknown level {level!r}")
-        stmt = select(area.c.code, area.c.name).where(area.c.level == level).order_by(area.c.code)
+        stmt = (select(area.c.code, area.c.name).where(area.c.level == level, area.c.is_unknown.is_(False))
+                .order_by(area.c.code))  # "niet te lokaliseren" pseudo-areas get no sheet
         if within:
             parent = conn.execute(select(area.c.id).where(area.c.level == within[0],
                                                           area.c.code == within[1])).first()

@@ -104,6 +104,9 @@ observation = Table(
     UniqueConstraint("indicator", "area_id", "period", name="uq_observation_key"),
 )
 Index("ix_observation_lookup", observation.c.indicator, observation.c.period, observation.c.area_id)
+# Area-first reads (which indicators an area has, for fact sheets) and the area_id foreign key.
+# Small thanks to B-tree deduplication: one entry per (area, indicator), not per period.
+Index("ix_observation_area", observation.c.area_id, observation.c.indicator)
 
 import_run = Table(
     "import_run", metadata,

@@ -122,13 +122,10 @@ def indicator_page(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, code
 @router.get("/gebieden/{level}/{code}.pdf")
 def area_pdf(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, level: str, code: str,
              ref: Annotated[Optional[list[str]], Query()] = None):
-    from obmi.reports.pdf import render_factsheet_pdf
     refs = [parse_ref(r) for r in ref] if ref else None
-    sheet = ops.area_factsheet(ctx, db, level, code, refs)
-    pdf = render_factsheet_pdf(sheet, lang=lang, site_name=ctx.settings.site_name)
-    name = f"steekkaart-{level}-{code}.pdf"
+    pdf = ops.factsheet_pdf(ctx, db, level, code, refs, lang)
     return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": f'attachment; filename="steekkaart-{level}-{code}.pdf"'})
 
 
 @router.get("/gebieden/{level}/{code}", response_class=HTMLResponse)
