@@ -73,11 +73,11 @@ def list_levels(ctx: Context, db: Database) -> list[area_query.LevelInfo]:
 
 
 def area_geojson(ctx: Context, db: Database, level: str, *, within: tuple[str, str] | None = None,
-                 detail: str = "web") -> dict:
+                 detail: str = "web", tolerance: float | None = None) -> dict:
     ctx.require("public")
     db.require_schema()
     with db.engine.connect() as conn:
-        return area_query.feature_collection(conn, level, within=within, detail=detail)
+        return area_query.feature_collection(conn, level, within=within, detail=detail, tolerance=tolerance)
 
 
 def list_imports(ctx: Context, db: Database, limit: int = 100) -> list[dict]:

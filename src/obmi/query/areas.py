@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import shapely
+from shapely.geometry import shape
 from sqlalchemy import Connection, func, select
 
 from obmi.errors import NotFound, ValidationError
@@ -35,11 +37,28 @@ def list_levels(conn: Connection) -> list[LevelInfo]:
                       r.user_defined, counts.get(r.code, 0), shaped.get(r.code, 0)) for r in rows]
 
 
+METRES_PER_DEGREE = 111_320  # at the equator; Flanders (51°N) is narrower east-west: good enough to
+# pick a tolerance, which is all this is used for.
+
+
+def _simplified(text: str, tolerance: float | None) -> dict:
+    geometry = json.loads(text)
+    if not tolerance:
+        return geometry
+    simple = shape(geometry).simplify(tolerance / METRES_PER_DEGREE, preserve_topology=True)
+    return json.loads(shapely.to_geojson(shapely.set_precision(simple, 1e-6)))
+
+
 def feature_collection(conn: Connection, level: str, *, within: tuple[str, str] | None = None,
-                       detail: str = "web") -> dict:
-    """GeoJSON FeatureCollection (WGS84) of a level's areas; `detail` is `web` (simplified) or `full`."""
+                       detail: str = "web", tolerance: float | None = None) -> dict:
+    """GeoJSON FeatureCollection (WGS84) of a level's areas; `detail` is `web` (simplified when
+    imported) or `full`; `tolerance` (metres) simplifies the full geometry further on request."""
     if detail not in ("web", "full"):
         raise ValidationError("detail must be web or full", {"detail": [f"got {detail!r}"]})
+    if tolerance is not None and not 0 <= tolerance <= 10000:
+        raise ValidationError("tolerance must be between 0 and 10000 metres", {"tolerance": [str(tolerance)]})
+    if tolerance is not None:
+        detail = "full"
     if conn.execute(select(area_level.c.code).where(area_level.c.code == level)).first() is None:
         raise NotFound(f"unknown level {level!r}")
     column = area_geometry.c.geometry_web if detail == "web" else area_geometry.c.geometry
@@ -53,5 +72,5 @@ def feature_collection(conn: Connection, level: str, *, within: tuple[str, str] 
         stmt = stmt.where(area.c.id.in_(select(area_link.c.child_id).where(
             area_link.c.parent_id == parent.id, area_link.c.relation == "parent")))
     features = [{"type": "Feature", "id": r.code, "properties": {"code": r.code, "name": r.name},
-                 "geometry": json.loads(r.geometry)} for r in conn.execute(stmt)]
+                 "geometry": _simplified(r.geometry, tolerance)} for r in conn.execute(stmt)]
     return {"type": "FeatureCollection", "features": features}

@@ -82,9 +82,9 @@ def _raw_loader(conn: Connection, area_ids=None):
         by_area = (observation.c.area_id.in_(area_ids) if area_ids is not None and len(ids) > MAX_LISTED_AREAS
                    else observation.c.area_id.in_(ids))
         rows = conn.execute(select(observation.c.area_id, observation.c.period, observation.c.value)
-                            .where(observation.c.indicator == code, observation.c.period.in_(periods), by_area))
+                            .where(observation.c.indicator == code, observation.c.period.in_(periods), by_area)).all()
         wanted = set(keys)
-        return {key: r.value for r in rows if (key := (r.area_id, r.period)) in wanted}
+        return {key: value for area_id, period, value in rows if (key := (area_id, period)) in wanted}
     return load
 
 

@@ -15,6 +15,11 @@ from obmi.store.tables import area, area_level, area_link, observation
 
 THEME_ORDER = ("demografie", "vergrijzing", "diversiteit", "inkomen", "ruimte")
 DEFAULT_REFERENCE_LEVELS = ("gemeente", "provincie", "gewest")
+# Aalst, Antwerpen, Brugge, Genk, Gent, Hasselt, Kortrijk, Leuven, Mechelen, Oostende, Roeselare,
+# Sint-Niklaas, Turnhout (2025 codes): the usual comparison group of a Flemish central city.
+CENTRUMSTEDEN = ("41002", "11002", "31005", "71016", "44021", "71072", "34022", "24062", "12025",
+                 "35013", "36015", "46021", "13040")
+REFERENCE_PRESETS = {"centrumsteden": [("gemeente", code) for code in CENTRUMSTEDEN]}
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,7 @@ def _key_figure(ind: Indicator, rows, references: list[AreaRef], ref_rows) -> Ke
 
 
 def build_factsheet(conn: Connection, level: str, code: str, *, references: list[tuple[str, str]] | None = None,
-                    default_threshold: int = 5, max_references: int = 6) -> FactSheet:
+                    default_threshold: int = 5, max_references: int = 13) -> FactSheet:
     subject = find_area(conn, level, code)
     if references is None:
         refs = default_references(conn, subject)

@@ -18,6 +18,18 @@ AreaList = Annotated[Optional[list[str]], Query(description="Area code (repeatab
 RefList = Annotated[Optional[list[str]], Query(description="LEVEL:CODE (repeatable).")]
 
 
+def parse_refs(texts: list[str] | None, subject: str | None = None) -> list[tuple[str, str]] | None:
+    """LEVEL:CODE references, or a preset name (`centrumsteden`); None: the defaults."""
+    from obmi.reports.factsheet import REFERENCE_PRESETS
+    if not texts:
+        return None
+    refs: list[tuple[str, str]] = []
+    for text in texts:
+        preset = REFERENCE_PRESETS.get(text)
+        refs += [r for r in preset if r[1] != subject] if preset else [parse_ref(text)]
+    return refs
+
+
 def parse_ref(text: str) -> tuple[str, str]:
     level, sep, code = text.partition(":")
     if not sep or not level or not code:
@@ -53,11 +65,12 @@ def list_levels(request: Request, ctx: CtxDep, db: DbDep) -> Response:
 
 @router.get("/levels/{level}/geojson", tags=["geography"])
 def level_geojson(request: Request, ctx: CtxDep, db: DbDep, level: str, within: Optional[str] = None,
-                  detail: str = "web") -> Response:
-    """Areas of a level as a GeoJSON FeatureCollection (WGS84); `detail=web` is simplified."""
+                  detail: str = "web", tolerance: Optional[float] = None) -> Response:
+    """Areas of a level as a GeoJSON FeatureCollection (WGS84): `detail=web` is simplified for
+    maps, `detail=full` as imported; `tolerance` (metres) chooses another simplification."""
     parent = parse_ref(within) if within else None
     return cached(request, ops.data_version(ctx, db),
-                  lambda: ops.area_geojson(ctx, db, level, within=parent, detail=detail),
+                  lambda: ops.area_geojson(ctx, db, level, within=parent, detail=detail, tolerance=tolerance),
                   media_type="application/geo+json")
 
 
@@ -93,7 +106,7 @@ def list_series(request: Request, ctx: CtxDep, db: DbDep, indicator: Annotated[l
 def get_factsheet(request: Request, ctx: CtxDep, db: DbDep, level: str, code: str, ref: RefList = None) -> Response:
     """Key figures by theme for one area, with trends and reference areas (default: the
     municipality, province and region it lies in)."""
-    refs = [parse_ref(r) for r in ref] if ref else None
+    refs = parse_refs(ref, code)
     return cached(request, ops.data_version(ctx, db),
                   lambda: factsheet_json(ops.area_factsheet(ctx, db, level, code, refs)))
 

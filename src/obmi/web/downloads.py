@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from obmi import operations as ops
 from obmi.errors import ValidationError
 from obmi.query import ObservationQuery
-from obmi.web.api import parse_ref
+from obmi.web.api import parse_ref, parse_refs
 from obmi.web.deps import CtxDep, DbDep
 from obmi.web.serialize import factsheet_json
 
@@ -76,7 +76,7 @@ def observations(request: Request, ctx: CtxDep, db: DbDep, fmt: str, indicator: 
 def factsheet(request: Request, ctx: CtxDep, db: DbDep, level: str, code: str, fmt: str,
               ref: Annotated[Optional[list[str]], Query()] = None) -> Response:
     _check(fmt)
-    sheet = factsheet_json(ops.area_factsheet(ctx, db, level, code, [parse_ref(r) for r in ref] if ref else None))
+    sheet = factsheet_json(ops.area_factsheet(ctx, db, level, code, parse_refs(ref, code)))
     refs = sheet["references"]
     columns = ["theme", "indicator", "name", "unit", "period", "value", "status", "change"] + \
         [f"{r['name']}" for r in refs]

@@ -14,7 +14,7 @@ from obmi.errors import NotFound, ValidationError
 from obmi.publish.classify import METHODS, PALETTES, classify
 from obmi.query import ObservationQuery
 from obmi.web import content
-from obmi.web.api import parse_ref
+from obmi.web.api import parse_ref, parse_refs
 from obmi.web.deps import CtxDep, DbDep, LangDep
 from obmi.web.rendering import render, script_json
 from obmi.web.serialize import factsheet_json, observation_json, series_json
@@ -122,7 +122,7 @@ def indicator_page(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, code
 @router.get("/gebieden/{level}/{code}.pdf")
 def area_pdf(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, level: str, code: str,
              ref: Annotated[Optional[list[str]], Query()] = None):
-    refs = [parse_ref(r) for r in ref] if ref else None
+    refs = parse_refs(ref, code)
     pdf = ops.factsheet_pdf(ctx, db, level, code, refs, lang)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="steekkaart-{level}-{code}.pdf"'})
@@ -131,7 +131,7 @@ def area_pdf(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, level: str
 @router.get("/gebieden/{level}/{code}", response_class=HTMLResponse)
 def area_page(request: Request, ctx: CtxDep, db: DbDep, lang: LangDep, level: str, code: str,
               ref: Annotated[Optional[list[str]], Query()] = None):
-    refs = [parse_ref(r) for r in ref] if ref else None
+    refs = parse_refs(ref, code)
     sheet = ops.area_factsheet(ctx, db, level, code, refs)
     ref_query = urlencode([("ref", f"{r.level}:{r.code}") for r in sheet.references]) if ref else ""
     return render(request, "area.html", lang, sheet=sheet, ref_query=ref_query,
