@@ -171,3 +171,32 @@ def test_user_defined_level_gets_data_when_added(db, ctx, tmp_path):
     result = ops.import_geography(ctx, db, folder)
     assert result.stats.derived > 0
     assert query(ctx, db, "test_base", "stedengroep", "2037") == {"CS13": (sum(r[4] for r in rows), "final")}
+
+
+def test_threshold_indicator_applies_on_every_read_path(db, ctx, tmp_path, monkeypatch):
+    """The shortcuts of the read paths (a whole level's areas selected by subquery, threshold
+    values reused from rows a series already read) suppress exactly what the plain path does."""
+    from sqlalchemy import select
+    from obmi.query import observations as obs_query
+    from obmi.query.series import query_series
+    from obmi.store.tables import area
+    rows = [("test_small_count", "gemeente", "44021", "2038", 3, "", ""),
+            ("test_base", "gemeente", "44021", "2038", 100, "", ""),
+            ("test_small_count", "gemeente", "11002", "2038", 40, "", ""),
+            ("test_base", "gemeente", "11002", "2038", 100, "", "")]
+    ops.import_observations(ctx, db, write_csv(tmp_path, rows))
+    whole_level = query(ctx, db, "test_share", "gemeente", "2038")  # > MAX_LISTED_AREAS areas: subquery
+    assert len(whole_level) > obs_query.MAX_LISTED_AREAS
+    assert whole_level["44021"] == (None, "suppressed") and whole_level["11002"] == (40.0, "final")
+    monkeypatch.setattr(obs_query, "MAX_LISTED_AREAS", 100_000)  # every area id as a parameter
+    assert query(ctx, db, "test_share", "gemeente", "2038") == whole_level
+    with db.engine.connect() as conn:
+        ids = [conn.execute(select(area.c.id).where(area.c.level == "gemeente", area.c.code == c)).scalar_one()
+               for c in ("44021", "11002")]
+        alone = query_series(conn, ["test_share"], ids)  # threshold values read from the database
+        together = query_series(conn, ["test_share", "test_small_count"], ids)  # reused from the rows read
+    assert alone[("test_share", ids[0])] == together[("test_share", ids[0])]
+    assert alone[("test_share", ids[1])] == together[("test_share", ids[1])]
+    assert [(r.period, r.value, r.status) for r in together[("test_share", ids[0])] if r.period == "2038"] == \
+        [("2038", None, "suppressed")]
+    assert [(r.period, r.value) for r in together[("test_share", ids[1])] if r.period == "2038"] == [("2038", 40.0)]

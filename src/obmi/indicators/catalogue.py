@@ -178,10 +178,11 @@ def load_catalogue(conn: Connection) -> dict[str, Indicator]:
 
 
 def get_indicator(conn: Connection, code: str) -> Indicator:
-    found = load_catalogue(conn).get(code)
-    if found is None:
+    row = conn.execute(select(indicator_table).where(indicator_table.c.code == code)).first()
+    if row is None:
         raise NotFound(f"unknown indicator {code!r}")
-    return found
+    names = set(FIELD_NAMES)
+    return Indicator(**{k: v for k, v in row._mapping.items() if k in names})
 
 
 def upsert_indicators(conn: Connection, items: list[Indicator], stats: ImportStats,

@@ -5,16 +5,18 @@ to `default_rules()` — no channel needs to change."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Callable, Protocol
+from dataclasses import dataclass
+from typing import Callable, NamedTuple, Protocol
 
 from obmi.indicators.catalogue import Indicator
 
 PROTECTED_FIELDS = ("value", "numerator", "denominator", "n", "ci_low", "ci_high")
+_NO_VALUES = dict.fromkeys(PROTECTED_FIELDS)
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """One published observation. A named tuple: a map of 3,000 wijken builds 3,000 of these per
+    request, and a tuple is built several times faster than a frozen dataclass."""
     area_id: int
     area_code: str
     area_name: str
@@ -42,7 +44,7 @@ class DisclosureRule(Protocol):
 
 
 def suppress(row: Row) -> Row:
-    return replace(row, status="suppressed", **{f: None for f in PROTECTED_FIELDS})
+    return row._replace(status="suppressed", **_NO_VALUES)
 
 
 class PrimarySuppression:

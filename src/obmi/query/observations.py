@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, and_, select
 
@@ -90,14 +90,14 @@ def _raw_loader(conn: Connection, area_ids=None):
 
 def _round(row: Row, decimals: int) -> Row:
     value, ci_low, ci_high = row.value, row.ci_low, row.ci_high
-    if value is None and ci_low is None and ci_high is None:
-        return row  # suppressed or missing: nothing to round
+    if ci_low is None and ci_high is None and (value is None or value.is_integer()):
+        return row  # suppressed, missing or a count: nothing to round
     value = None if value is None else round(value, decimals)
     ci_low = None if ci_low is None else round(ci_low, decimals)
     ci_high = None if ci_high is None else round(ci_high, decimals)
     if value == row.value and ci_low == row.ci_low and ci_high == row.ci_high:
         return row  # already rounded (counts, most values): no copy
-    return replace(row, value=value, ci_low=ci_low, ci_high=ci_high)
+    return row._replace(value=value, ci_low=ci_low, ci_high=ci_high)
 
 
 def query_observations(conn: Connection, q: ObservationQuery, *, default_threshold: int = 5,

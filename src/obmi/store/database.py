@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -41,19 +42,30 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+@lru_cache(maxsize=1)
+def _head_revision() -> str:
+    """The newest migration shipped with this OBMi (read once: the scripts do not change)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
 @dataclass
 class Database:
     """A connected OBMi database. `engine.begin()` gives one transaction."""
 
     url: str
     engine: Engine
+    # Set once the schema was found current: a web server then skips the check per request.
+    # (Migrating a running installation means restarting its server, as with any schema change.)
+    schema_ok: bool = field(default=False, repr=False, compare=False)
 
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
     def head_revision(self) -> str:
-        return ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
+        return _head_revision()
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:
@@ -67,12 +79,15 @@ class Database:
 
     def require_schema(self) -> None:
         """Refuse to work on a database that is not migrated to this version of OBMi."""
+        if self.schema_ok:
+            return
         current = self.current_revision()
         if current is None:
             raise Conflict(f"the database at {self.safe_url} has no OBMi schema: run `obmi db upgrade`")
         if current != self.head_revision():
             raise Conflict(f"the database schema is at revision {current}, this OBMi needs "
                            f"{self.head_revision()}: run `obmi db upgrade`")
+        self.schema_ok = True
 
     @property
     def safe_url(self) -> str:
