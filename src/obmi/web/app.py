@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -21,6 +21,31 @@ from obmi.web.errors import install_error_handlers
 STATIC = Path(__file__).parent / "static"
 
 
+class ServerTiming:
+    """Pure ASGI middleware (Starlette's BaseHTTPMiddleware costs milliseconds per request):
+    adds `Server-Timing: app;dur=…` to every response and refuses NUL characters, which
+    PostgreSQL text cannot hold, before they reach the database."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            response = JSONResponse({"detail": "invalid request: NUL character"}, status_code=422)
+            return await response(scope, receive, send)
+        started = time.perf_counter()
+
+        async def timed_send(message):
+            if message["type"] == "http.response.start":
+                duration = f"app;dur={(time.perf_counter() - started) * 1000:.2f}".encode()
+                message["headers"] = [*message.get("headers", []), (b"server-timing", duration)]
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
+
+
 def create_app(settings: Settings, db: Database) -> FastAPI:
     app = FastAPI(title="OBMi API", version=__version__, docs_url="/api/docs", redoc_url=None,
                   description="Open statistics of Flemish local governments (Stad in cijfers). Every response "
@@ -31,16 +56,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.include_router(api.router)
     app.include_router(downloads.router)
     app.include_router(pages.router)
-
-    @app.middleware("http")
-    async def server_timing(request: Request, call_next):
-        started = time.perf_counter()
-        if "\x00" in request.url.path or "%00" in request.url.query:
-            # PostgreSQL text cannot hold NUL: refuse it here rather than as a database error.
-            return JSONResponse({"detail": "invalid request: NUL character"}, status_code=422)
-        response = await call_next(request)
-        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
-        return response
+    app.add_middleware(ServerTiming)
 
     @app.get("/brand/logo", include_in_schema=False)
     def logo():
