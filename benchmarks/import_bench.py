@@ -31,11 +31,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import json
 import os
 import platform
-import pstats
 import signal
 import statistics
 import sys
@@ -48,15 +46,16 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from sqlalchemy import String, create_engine, delete, text
+from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 
 from obmi.imports.geo import import_geo
 from obmi.imports.statbel import import_statbel
-from obmi.indicators.catalogue import load_builtin
 from obmi.store.backup import backup, restore
 from obmi.store.database import Database, open_database
 from obmi.store.tables import import_run, indicator, observation, rejected_row
+
+from benchlib import log, print_profile
 
 REPO = Path(__file__).resolve().parent.parent
 FILE_NAME = "TF_SOC_POP_STRUCT_2015.txt.gz"
@@ -65,10 +64,6 @@ FLOOR_COLUMNS = ["CD_MUNTY_REFNIS", "CD_RGN_REFNIS", "CD_YEAR", "CD_SEX", "CD_NA
 LIMIT_RATIO = 4.0
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 USER = "benchmark"
-
-
-def log(message: str = "") -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, object]:
@@ -162,23 +157,9 @@ def profile_sqlite_import(db: Database, path: Path, top: int = 25) -> None:
     profiler.enable()
     result = import_once(db, path)
     profiler.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(top)
-    log(f"\n=== cProfile: one first import into SQLite ({result.status}), top {top} cumulative ===")
-    log(out.getvalue())
-    # The plain list is crowded by library frames (PyYAML, SQLAlchemy): OBMi's own functions
-    # and the biggest self times say more. cProfile inflates pure-Python code (PyYAML ~5x).
-    out = io.StringIO()
-    stats.stream = out
-    stats.sort_stats("cumulative").print_stats(r"[/\\]obmi[/\\]", top)
-    log("=== the same, OBMi functions only ===")
-    log(out.getvalue())
-    out = io.StringIO()
-    stats.stream = out
-    stats.sort_stats("tottime").print_stats(15)
-    log("=== the same, top 15 by own time (tottime) ===")
-    log(out.getvalue())
+    # cProfile inflates pure-Python code (PyYAML ~5x): read relative costs, not seconds.
+    print_profile(profiler, f"cProfile: one first import into SQLite ({result.status}), top {top} cumulative",
+                  top, only=r"[/\\]obmi[/\\]")
 
 
 # --- main -------------------------------------------------------------------------------------

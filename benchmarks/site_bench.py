@@ -88,6 +88,8 @@ from obmi.indicators.catalogue import Indicator, load_builtin, upsert_indicators
 from obmi.store.database import Database, open_database
 from obmi.store.tables import import_run
 
+from benchlib import log, print_profile
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DB_NAME = "obmi_scale_main"
@@ -100,10 +102,6 @@ TARGETS = {"map_p95_ms": 50.0, "factsheet_p95_ms": 150.0, "throughput_rps": 300.
 MAP_INDICATORS = ("pop_total", "share_65plus", "pop_80plus", "inc_mean_per_inhabitant", "syn_001",
                   "syn_007", "syn_013", "land_built_share")
 BIG_CITY_REFS = ("11002", "44021")  # Antwerpen, Gent: the third reference of a municipality sheet
-
-
-def log(message: str = "") -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -765,12 +763,12 @@ def profile_reads(db: Database, url: str, items: dict[str, list[Item]], repeat: 
     from obmi.context import public_context
     from obmi.query import ObservationQuery
     from obmi.settings import load_settings
+    from obmi.web.caching import encode_json
     from obmi.web.serialize import factsheet_json, observation_json
 
     ctx = public_context(load_settings({}, database_url=url))
 
-    def dump(data) -> bytes:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    dump = encode_json  # what the server does
 
     def build(item_url: str) -> bytes:
         parts = urlsplit(item_url)
@@ -792,16 +790,7 @@ def profile_reads(db: Database, url: str, items: dict[str, list[Item]], repeat: 
         for u in urls:
             build(u)
         profiler.disable()
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats("cumulative").print_stats(top)
-        log(f"\n=== cProfile: {kind}, {repeat} builds (query + disclosure + JSON), cumulative ===")
-        log(out.getvalue())
-        out = io.StringIO()
-        stats.stream = out
-        stats.sort_stats("tottime").print_stats(15)
-        log("=== the same, by own time ===")
-        log(out.getvalue())
+        print_profile(profiler, f"cProfile: {kind}, {repeat} builds (query + disclosure + JSON), cumulative", top)
 
 
 # --- throughput -----------------------------------------------------------------------------

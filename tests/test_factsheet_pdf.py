@@ -10,7 +10,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import typst
 from babel.numbers import format_decimal
 from sqlalchemy import text
 
@@ -19,8 +18,7 @@ from obmi.demo import build_demo
 from obmi.query.observations import ObservationQuery
 from obmi.reports import charts
 from obmi.reports.factsheet import build_factsheet
-from obmi.reports.pdf import (FONT_DIR, export_factsheets, render_factsheet_pdf, slugify, surroundings_geojson,
-                              typst_escape, typst_string)
+from obmi.reports.pdf import export_factsheets, render_factsheet_pdf, slugify, surroundings_geojson
 
 GENT, HERSTAPPE = "44021", "73028"
 NASTY_NAMES = [
@@ -195,17 +193,7 @@ def test_nasty_area_names_do_not_break_the_document(sheets, tmp_path):
         assert flat.count(" ".join(name.split())) >= 2  # heading and page footer
 
 
-def test_typst_escape_and_string(tmp_path):
-    markup = "#set page(width: 18cm, height: auto, margin: 4mm)\n#set text(font: \"Inter\", size: 8pt)\n"
-    markup += "".join(f"[[{typst_escape(n)}]]\n\n" for n in NASTY_NAMES)
-    markup += "".join(f"#let s{i} = {typst_string(n)}\n((#s{i}))\n\n" for i, n in enumerate(NASTY_NAMES))
-    pdf = typst.compile(markup.encode(), font_paths=[str(FONT_DIR)], ignore_system_fonts=True)
-    lines = [line.strip() for line in pdf_text(pdf, tmp_path, "escape.pdf").splitlines() if line.strip()]
-    for name in NASTY_NAMES:
-        assert f"[[{name}]]" in lines, name
-        assert f"(({name}))" in lines, name
-    assert typst_escape("a\nb\tc") == "a b c"
-    assert typst_string('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
+def test_file_names_are_slugs():
     assert slugify("'s-Gravenwezel") == "s-gravenwezel" and slugify("Sint-Genesius-Rode / Rhode") == \
         "sint-genesius-rode-rhode"
 

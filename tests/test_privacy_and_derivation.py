@@ -6,14 +6,12 @@ these tests); the geography is the real shared one."""
 
 from __future__ import annotations
 
-import shutil
 
 import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import GEO
 from obmi import operations as ops
 from obmi.errors import ImportRejected
 from obmi.query import ObservationQuery

@@ -100,6 +100,16 @@ def _round(row: Row, decimals: int) -> Row:
     return row._replace(value=value, ci_low=ci_low, ci_high=ci_high)
 
 
+def protect(ind: Indicator, rows: list[Row], raw_values, default_threshold: int,
+            rules: list[DisclosureRule] | None) -> list[Row]:
+    """The disclosure rules, then rounding to the indicator's decimals: the last step of every
+    read of observations (this module and query.series)."""
+    ctx = DisclosureContext(ind, default_threshold, raw_values)
+    for rule in rules if rules is not None else default_rules():
+        rows = rule.apply(ctx, rows)
+    return [_round(row, ind.decimals) for row in rows]
+
+
 def query_observations(conn: Connection, q: ObservationQuery, *, default_threshold: int = 5,
                        rules: list[DisclosureRule] | None = None) -> QueryResult:
     ind = get_indicator(conn, q.indicator)
@@ -124,8 +134,5 @@ def query_observations(conn: Connection, q: ObservationQuery, *, default_thresho
                 rows += [Row(id_, code, name, level, p, None, "missing") for p in periods]
             continue
         rows.append(Row(id_, code, name, level, period, value, status, numerator, denominator, n, ci_low, ci_high))
-    ctx = DisclosureContext(ind, default_threshold, _raw_loader(conn, select(area.c.id).where(area_filter)))
-    for rule in rules if rules is not None else default_rules():
-        rows = rule.apply(ctx, rows)
-    rows = [_round(row, ind.decimals) for row in rows]
+    rows = protect(ind, rows, _raw_loader(conn, select(area.c.id).where(area_filter)), default_threshold, rules)
     return QueryResult(ind, q.level, periods if periods is not None else sorted({r.period for r in rows}), rows)

@@ -8,8 +8,8 @@ from collections import defaultdict
 from sqlalchemy import Connection, select
 
 from obmi.indicators.catalogue import Indicator, load_catalogue
-from obmi.privacy.suppression import DisclosureContext, DisclosureRule, Row, default_rules
-from obmi.query.observations import _raw_loader, _round
+from obmi.privacy.suppression import DisclosureRule, Row
+from obmi.query.observations import _raw_loader, protect
 from obmi.store.tables import area, observation
 
 SeriesKey = tuple[str, int]  # (indicator, area id)
@@ -57,10 +57,6 @@ def query_series(conn: Connection, indicators: list[str], area_ids: list[int], *
                              set(area_ids), set(periods) if periods is not None else None)
     result: dict[SeriesKey, list[Row]] = defaultdict(list)
     for code, rows in by_indicator.items():
-        ind = catalogue[code]
-        ctx = DisclosureContext(ind, default_threshold, loader)
-        for rule in rules if rules is not None else default_rules():
-            rows = rule.apply(ctx, rows)
-        for row in rows:
-            result[(code, row.area_id)].append(_round(row, ind.decimals))
+        for row in protect(catalogue[code], rows, loader, default_threshold, rules):
+            result[(code, row.area_id)].append(row)
     return dict(result)

@@ -7,7 +7,6 @@ are ignored, so a sheet renders the same on every machine.
 
 Data never passes through Typst markup: the document is a fixed template that reads one JSON
 value from `sys.inputs`, so an area called `#set page(...)` or `'s-Gravenwezel` is only text.
-`typst_escape`/`typst_string` are there for code that does write markup or code.
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ from obmi.reports.factsheet import (DEFAULT_REFERENCE_LEVELS, AreaRef, FactSheet
 from obmi.store.tables import area, area_link, area_level
 
 FONT_DIR = Path(__file__).parent / "fonts"
-FONT_FAMILY = "Inter"
 LANGS = ("nl", "en")
 # Tagged, archivable and accessible: Typst checks both profiles (alt texts, title, language,
 # embedded fonts) and refuses to write a PDF that would break them.
@@ -100,50 +98,6 @@ LEVEL_NAMES_EN = {
     "ggw7": "Neighbourhood",
 }
 UNITS_EN = {"personen": "persons", "aangiften": "tax returns", "per 100": "per 100"}
-
-
-# --- escaping ------------------------------------------------------------------------------
-
-_MARKUP_SPECIAL = set("\\#$*_`[]<>@~=-+/'\".:;,!?&%^|{}()")
-
-
-def typst_escape(text: Any) -> str:
-    """`text` as Typst markup that shows exactly that text: every markup character is escaped
-    with a backslash (so `#`, `$`, `*`, `_`, `[`, `]`, `@`, `<`, `//`, `'`, list/heading markers,
-    … are literal), line breaks become spaces and control characters are dropped."""
-    out = []
-    for ch in str(text):
-        if ch in "\r\n\t\u2028\u2029":
-            out.append(" ")
-        elif unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u00ad\u200d":
-            continue
-        elif ch in _MARKUP_SPECIAL:
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def typst_string(text: Any) -> str:
-    """`text` as a Typst string literal (with the quotes), for generated Typst code."""
-    out = ['"']
-    for ch in str(text):
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 32 or ord(ch) == 127 or unicodedata.category(ch) in ("Cs",):
-            out.append(f"\\u{{{ord(ch):x}}}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
 
 
 def slugify(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -24,7 +25,6 @@ def script_json(data) -> str:
 
 def _with_lang(request: Request, lang: str) -> str:
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", lang)]
-    from urllib.parse import urlencode
     return f"{request.url.path}?{urlencode(params)}"
 
 
