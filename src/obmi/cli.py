@@ -1,24 +1,26 @@
-"""`obmi` command line: thin commands over obmi.operations. Errors a user can act on are
-printed as one clear message with a non-zero exit code, never as a stack trace."""
+"""`obmi` command line: thin commands over obmi.operations, acting as a named user (OBMI_USER or
+`--as NAME`). Errors a user can act on are printed as one clear message with a non-zero exit
+code, never as a stack trace."""
 
 from __future__ import annotations
 
 import csv
 import json
 import sys
+from datetime import date
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import typer
 
 from obmi import operations as ops
-from obmi.context import Context
+from obmi.context import Context, system_context
 from obmi.errors import Conflict, ImportRejected, NotAllowed, NotFound, ObmiError, ValidationError
-from obmi.imports.runs import current_user, write_report
+from obmi.geo.codes import parse_area_key
 from obmi.logs import configure_logging
-from obmi.query import ObservationQuery
-from obmi.settings import DECLARED, load_settings
-from obmi.store import Database, open_database
+from obmi.operations import AuditFilter, ObservationQuery
+from obmi.settings import declared, env_name, is_secret, load_settings
+from obmi.store import open_database
 
 app = typer.Typer(help="OBMi: neighbourhood statistics, policy follow-up and data warehouse.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -26,26 +28,37 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 import_app = typer.Typer(help="Import geography, indicator definitions and data (atomic, idempotent).",
                          no_args_is_help=True)
 catalogue_app = typer.Typer(help="The indicator catalogue.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(import_app, name="import")
-app.add_typer(catalogue_app, name="catalogue")
+report_app = typer.Typer(help="Reports: fact sheets as PDF.", no_args_is_help=True)
+user_app = typer.Typer(help="Users, their roles, groups and passwords.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for machines (Power BI, Excel, scripts).", no_args_is_help=True)
+org_app = typer.Typer(help="Organisations hosted by this installation.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log of every change.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (import_app, "import"), (catalogue_app, "catalogue"), (report_app, "report"),
+                  (user_app, "user"), (token_app, "token"), (org_app, "org"), (audit_app, "audit")):
+    app.add_typer(sub, name=name)
 
 EXIT_CODES = {ValidationError: 2, NotFound: 3, NotAllowed: 4, Conflict: 5}
+_ACTING_AS: dict[str, str] = {}
 
 
-def _setup() -> tuple[Context, Database]:
+@app.callback()
+def _global(acting_as: Optional[str] = typer.Option(
+        None, "--as", metavar="NAME", help="Act as this OBMi user (default: OBMI_USER).")) -> None:
+    if acting_as:
+        _ACTING_AS["name"] = acting_as
+
+
+def _context() -> Context:
+    """The context of this command: settings, database and the acting user."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    # The person at the command line operates this installation: full rights.
-    ctx = Context(user=current_user(settings.user), roles=frozenset({"admin"}), settings=settings)
-    return ctx, open_database(settings.database_url)
+    db = open_database(settings.database_url)
+    system = system_context(db, settings)
+    actor = ops.identify_cli_user(system, _ACTING_AS.get("name") or settings.user)
+    return system.acting_as(actor)
 
 
-def _echo_result(result) -> None:
-    typer.echo(result.summary())
-
-
-def _run_import(action, report: Optional[Path]):
+def _run_import(action: Callable[[], Any], report: Optional[Path]) -> Any:
     """Run an import; on rejection write --report and re-raise for the error handler."""
     try:
         return action()
@@ -56,46 +69,63 @@ def _run_import(action, report: Optional[Path]):
         raise
 
 
+def write_report(path: Path, rejected: list[tuple[int, str]]) -> None:
+    """`--report FILE`: the rejected rows as CSV (line, reason)."""
+    from obmi.imports.runs import report_csv
+    Path(path).write_text(report_csv(rejected), encoding="utf-8")
+
+
+def _area_option(text: Optional[str], option: str) -> tuple[str, str] | None:
+    return parse_area_key(text, option) if text else None
+
+
 @app.command("settings")
 def settings_cmd() -> None:
     """List every OBMI_* setting with its type, default, current value and help."""
     current = load_settings()
-    for s in DECLARED:
-        value = "***" if s.secret else getattr(current, s.name)
-        default = "***" if s.secret else repr(s.default)
-        typer.echo(f"{s.env}  ({getattr(s.type, '__name__', 'str').lstrip('_')}, default {default})")
+    for name, info in declared().items():
+        secret = is_secret(name)
+        value = "***" if secret else getattr(current, name)
+        default = "***" if secret else repr(info.default)
+        kind = getattr(info.annotation, "__name__", None) or str(info.annotation).replace("typing.", "")
+        typer.echo(f"{env_name(name)}  ({kind}, default {default})")
         typer.echo(f"    current: {value!r}")
-        typer.echo(f"    {s.help}")
+        typer.echo(f"    {info.description}")
+
+
+@app.command("operations")
+def operations_cmd() -> None:
+    """List every operation with the permission it needs (one per line: name, permission, kind)."""
+    for op in ops.list_operations():
+        typer.echo(f"{op.name}\t{op.permission}\t{op.kind}\t{op.summary}")
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema to this version of OBMi."""
-    ctx, db = _setup()
-    before, after = ops.upgrade_database(ctx, db)
-    typer.echo(f"database {db.safe_url}: schema {before or 'empty'} → {after}")
+    ctx = _context()
+    before, after = ops.upgrade_database(ctx)
+    typer.echo(f"database {ctx.db.safe_url}: schema {before or 'empty'} → {after}")
 
 
 @db_app.command("status")
 def db_status() -> None:
     """Show the database URL and schema revision."""
-    _, db = _setup()
-    typer.echo(f"database {db.safe_url}: schema {db.current_revision() or 'empty'} (this OBMi needs {db.head_revision()})")
+    status = ops.database_status(_context())
+    typer.echo(f"database {status.url}: schema {status.revision or 'empty'} (this OBMi needs {status.head})")
 
 
 @app.command("backup")
 def backup_cmd(file: Path, overwrite: bool = typer.Option(False, help="Replace an existing file.")) -> None:
     """Write a one-file backup (a SQLite database) of all OBMi tables, on SQLite or PostgreSQL."""
-    ctx, db = _setup()
-    summary = ops.backup_database(ctx, db, file, overwrite=overwrite)
+    summary = ops.backup_database(_context(), file, overwrite=overwrite)
     typer.echo(f"backup written to {file}: " + ", ".join(f"{k} {v}" for k, v in summary["tables"].items()))
 
 
 @app.command("restore")
 def restore_cmd(file: Path) -> None:
     """Replace all OBMi data with a backup made by `obmi backup` (either back end)."""
-    ctx, db = _setup()
-    summary = ops.restore_database(ctx, db, file)
+    summary = ops.restore_database(_context(), file)
     typer.echo(f"restored {file}: " + ", ".join(f"{k} {v}" for k, v in summary["tables"].items()))
 
 
@@ -107,61 +137,60 @@ REPORT = typer.Option(None, "--report", help="Write rejected rows (line, reason)
 def import_geo_cmd(directory: Path, dry_run: bool = DRY_RUN) -> None:
     """Import area definitions, aggregation tables and shapefiles from a folder laid out like
     ../shared/data/geo."""
-    ctx, db = _setup()
-    _echo_result(ops.import_geography(ctx, db, directory, dry_run=dry_run))
+    typer.echo(ops.import_geography(_context(), directory, dry_run=dry_run).summary())
 
 
 @import_app.command("statbel")
 def import_statbel_cmd(files: list[Path], dry_run: bool = DRY_RUN, report: Optional[Path] = REPORT) -> None:
-    """Import Statbel open-data files (population, income tax, land use), recognised by header."""
-    ctx, db = _setup()
-    for result in _run_import(lambda: ops.import_statbel(ctx, db, files, dry_run=dry_run), report):
+    """Import Statbel open-data files (population, income tax, land use), recognised by header.
+    Each file is its own import (and transaction): one bad year does not block the others."""
+    ctx = _context()
+    for file in files:
+        result = _run_import(lambda file=file: ops.import_statbel(ctx, file, dry_run=dry_run), report)
         typer.echo(f"{result.file_name}: " + result.summary())
 
 
 @import_app.command("observations")
-def import_observations_cmd(file: Path, level: Optional[str] = typer.Option(None, help="Level of the area codes when the file has no level column."),
-                            dry_run: bool = DRY_RUN, report: Optional[Path] = REPORT) -> None:
+def import_observations_cmd(file: Path, level: Optional[str] = typer.Option(
+        None, help="Level of the area codes when the file has no level column."),
+        dry_run: bool = DRY_RUN, report: Optional[Path] = REPORT) -> None:
     """Import the generic long format (CSV, XLSX, Parquet): indicator, area, period, value[, …]."""
-    ctx, db = _setup()
-    _echo_result(_run_import(lambda: ops.import_observations(ctx, db, file, level=level, dry_run=dry_run), report))
+    ctx = _context()
+    typer.echo(_run_import(lambda: ops.import_observations(ctx, file, level=level, dry_run=dry_run), report).summary())
 
 
 @import_app.command("catalogue")
 def import_catalogue_cmd(file: Path, dry_run: bool = DRY_RUN, report: Optional[Path] = REPORT) -> None:
     """Import indicator definitions from YAML or CSV."""
-    ctx, db = _setup()
-    _echo_result(_run_import(lambda: ops.import_catalogue(ctx, db, file, dry_run=dry_run), report))
+    ctx = _context()
+    typer.echo(_run_import(lambda: ops.import_catalogue(ctx, file, dry_run=dry_run), report).summary())
 
 
 @app.command("derive")
 def derive_cmd() -> None:
-    """Recompute all aggregated, re-expressed and formula values (imports do this by themselves)."""
-    ctx, db = _setup()
-    typer.echo(f"{ops.rederive_all(ctx, db)} derived values written")
+    """Recompute all aggregated, re-expressed and formula values and every disclosure decision
+    (imports do this by themselves; needed after OBMI_DEFAULT_THRESHOLD changed)."""
+    typer.echo(f"{ops.rederive_all(_context())} derived values written")
 
 
 @catalogue_app.command("export")
 def catalogue_export(format: str = typer.Option("yaml", help="yaml or csv")) -> None:
     """Print the indicator catalogue as YAML or CSV."""
-    ctx, db = _setup()
-    typer.echo(ops.export_catalogue(ctx, db, format), nl=False)
+    typer.echo(ops.export_catalogue(_context(), format), nl=False)
 
 
 @catalogue_app.command("list")
 def catalogue_list() -> None:
     """List indicator codes, units and names."""
-    ctx, db = _setup()
-    for ind in ops.list_indicators(ctx, db):
+    for ind in ops.list_indicators(_context()):
         typer.echo(f"{ind.code:28} {ind.unit:10} {ind.name_nl}")
 
 
 @app.command("levels")
 def levels_cmd() -> None:
     """List the area levels with their number of areas and of areas with geometry."""
-    ctx, db = _setup()
     typer.echo("level\tname\tfamily\tcurrent\tvalid\tareas\twith geometry")
-    for lvl in ops.list_levels(ctx, db):
+    for lvl in ops.list_levels(_context()):
         valid = f"{lvl.valid_from or ''}…{lvl.valid_to or ''}"
         typer.echo(f"{lvl.code}\t{lvl.name_nl}\t{lvl.family}\t{'yes' if lvl.is_current else 'no'}\t{valid}"
                    f"\t{lvl.areas}\t{lvl.with_geometry}")
@@ -171,13 +200,15 @@ def levels_cmd() -> None:
 def imports_cmd(limit: int = typer.Option(50, help="How many runs, newest first."),
                 show: Optional[int] = typer.Option(None, help="Show the rejected rows of this import.")) -> None:
     """List import runs with their counts (provenance), or the rejected rows of one."""
-    ctx, db = _setup()
+    ctx = _context()
     if show is not None:
-        for line, reason in ops.rejected_rows(ctx, db, show):
+        details = ops.import_details(ctx, show)
+        typer.echo(f"import {show} ({details.run['status']}): {details.run['kind']} {details.run['file_name']}")
+        for line, reason in details.rejected:
             typer.echo(f"line {line}: {reason}")
         return
     typer.echo("id\tstatus\tkind\tfile\trows_in\tok\tskipped\trejected\tinserted\tupdated\tunchanged\tderived\tuser\tstarted")
-    for r in ops.list_imports(ctx, db, limit):
+    for r in ops.list_imports(ctx, limit=limit).data:
         typer.echo("\t".join(str(x) for x in (
             r["id"], r["status"], r["kind"], r["file_name"], r["rows_in"], r["rows_ok"], r["rows_skipped"],
             r["rows_rejected"], r["inserted"], r["updated"], r["unchanged"], r["derived"], r["user"],
@@ -190,32 +221,25 @@ def query_cmd(indicator: str = typer.Option(...), level: str = typer.Option(...)
               area: list[str] = typer.Option([], help="Area code (repeatable)."),
               within: Optional[str] = typer.Option(None, help="LEVEL:CODE, e.g. gemeente:44021 for the wijken of Gent."),
               format: str = typer.Option("csv", help="csv or json")) -> None:
-    """Read observations through the query layer (disclosure control applies)."""
-    ctx, db = _setup()
-    parent = tuple(within.split(":", 1)) if within else None
-    if parent is not None and len(parent) != 2:
-        raise ValidationError("--within takes LEVEL:CODE")
-    result = ops.query_observations(ctx, db, ObservationQuery(indicator, level, period, tuple(area), parent))
+    """Read observations through the query layer (access rules and disclosure control apply)."""
+    if format not in ("csv", "json"):
+        raise ValidationError(f"unknown format {format!r}: use csv or json")
+    query = ObservationQuery(indicator, level, period, tuple(area), _area_option(within, "--within"))
+    result = ops.query_observations(_context(), query)
     fields = ["area_code", "area_name", "period", "value", "status"]
     if format == "json":
         typer.echo(json.dumps({"indicator": result.indicator.code, "level": level, "count": result.count,
                                "data": [{k: getattr(r, k) for k in fields} for r in result.rows]},
                               ensure_ascii=False, indent=1))
-    elif format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(fields)
-        for r in result.rows:
-            writer.writerow([r.area_code, r.area_name, r.period, "" if r.value is None else _num(r.value), r.status])
-    else:
-        raise ValidationError(f"unknown format {format!r}: use csv or json")
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(fields)
+    for r in result.rows:
+        writer.writerow([r.area_code, r.area_name, r.period, "" if r.value is None else _num(r.value), r.status])
 
 
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
-
-
-report_app = typer.Typer(help="Reports: fact sheets as PDF.", no_args_is_help=True)
-app.add_typer(report_app, name="report")
 
 
 @report_app.command("factsheets")
@@ -223,24 +247,169 @@ def report_factsheets(level: str = typer.Option(..., help="Level of the areas, e
                       out: Path = typer.Option(..., help="Folder for the PDF files."),
                       lang: str = typer.Option("nl", help="nl or en"),
                       within: Optional[str] = typer.Option(None, help="LEVEL:CODE, e.g. gemeente:44021.")) -> None:
-    """Write an A4 PDF fact sheet for every area of a level."""
-    ctx, db = _setup()
+    """Write an A4 PDF fact sheet for every area of a level (what the acting user may see)."""
     if lang not in ("nl", "en"):
         raise ValidationError("--lang takes nl or en")
-    parent = tuple(within.split(":", 1)) if within else None
-    result = ops.export_factsheets(ctx, db, level, out, lang=lang, within=parent)
+    result = ops.export_factsheets(_context(), level, out, lang=lang, within=_area_option(within, "--within"))
     typer.echo(f"{result['written']} of {result['areas']} fact sheets written to {result['out_dir']} "
                f"in {result['seconds']} s ({result['seconds_per_sheet']} s each)")
     for failure in result["failed"]:
         typer.echo(f"  failed: {failure['code']}: {failure['error']}", err=True)
 
 
-def _run_server(settings, db, port: Optional[int] = None, host: Optional[str] = None) -> None:
+# --- users, tokens, organisations, audit ------------------------------------------------------
+
+def _password_from_stdin() -> str:
+    text = sys.stdin.readline().rstrip("\r\n")
+    if not text:
+        raise ValidationError("--password-stdin: no password on standard input")
+    return text
+
+
+@user_app.command("add")
+def user_add(name: str, role: list[str] = typer.Option(..., "--role", help="Role (repeatable): admin, org_admin, "
+                                                                            "coordinator, editor, analyst, reader."),
+             org: Optional[str] = typer.Option(None, "--org", help="Organisation code (default: your own)."),
+             password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+             email: str = typer.Option("", help="E-mail address (for reset links)."),
+             display_name: str = typer.Option("", "--display-name", help="Full name."),
+             group: list[str] = typer.Option([], "--group", help="Named group (repeatable).")) -> None:
+    """Add a user with one or more roles."""
+    password = _password_from_stdin() if password_stdin else None
+    user = ops.add_user(_context(), name, roles=role, organisation=org, password=password, email=email,
+                        display_name=display_name, groups=group)
+    typer.echo(f"user {user['name']} added ({', '.join(user['roles'])}"
+               f"{', ' + user['organisation'] if user['organisation'] else ''})"
+               + ("" if password else "; no password yet: `obmi user password` or `obmi user reset-link`"))
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List users with their organisation, roles and groups."""
+    typer.echo("name\torganisation\troles\tgroups\tactive\tsign-in")
+    for u in ops.list_users(_context()):
+        how = "single sign-on" if u["single_sign_on"] else "password" if u["has_password"] else "none yet"
+        typer.echo(f"{u['name']}\t{u['organisation'] or ''}\t{','.join(u['roles'])}\t{','.join(u['groups'])}\t"
+                   f"{'yes' if u['is_active'] else 'no'}\t{how}")
+
+
+@user_app.command("update")
+def user_update(name: str, role: Optional[list[str]] = typer.Option(None, "--role", help="Replace the roles."),
+                group: Optional[list[str]] = typer.Option(None, "--group", help="Replace the groups."),
+                email: Optional[str] = typer.Option(None, help="E-mail address."),
+                disable: bool = typer.Option(False, "--disable", help="Disable (ends the user's sessions)."),
+                enable: bool = typer.Option(False, "--enable", help="Enable again.")) -> None:
+    """Change a user's roles, groups or e-mail address, or disable or enable the user."""
+    if disable and enable:
+        raise ValidationError("--disable and --enable exclude each other")
+    user = ops.update_user(_context(), name, roles=role or None, groups=group, email=email,
+                           active=False if disable else True if enable else None)
+    typer.echo(f"user {user['name']}: {', '.join(user['roles'])}; groups {', '.join(user['groups']) or '—'}; "
+               f"{'active' if user['is_active'] else 'disabled'}")
+
+
+@user_app.command("password")
+def user_password(name: str, password_stdin: bool = typer.Option(True, "--password-stdin",
+                                                                 help="Read the password from stdin.")) -> None:
+    """Set a user's password (read from standard input); ends the user's sessions."""
+    ops.set_password(_context(), name, _password_from_stdin())
+    typer.echo(f"password of {name} set")
+
+
+@user_app.command("reset-link")
+def user_reset_link(name: str) -> None:
+    """Mail a user a one-time link to choose a new password."""
+    link = ops.send_password_reset(_context(), name)
+    typer.echo(f"reset link for {link.user} sent to {link.sent_to} ({link.delivered}), valid until {link.expires_at}")
+
+
+@token_app.command("create")
+def token_create(user: str = typer.Option(..., "--user", help="The user the token acts as."),
+                 scope: str = typer.Option(..., "--scope", help="read or write"),
+                 name: str = typer.Option("", help="What the token is for (e.g. 'Power BI dashboard').")) -> None:
+    """Create an API token; it is printed once (only its hash is stored)."""
+    created = ops.create_token(_context(), user, scope=scope, name=name)
+    typer.echo(created.token)
+    typer.echo(f"token {created.id} ({created.prefix}…) for {created.user}, scope {created.scope}: store it now, "
+               "it is not shown again", err=True)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List API tokens (never their secrets)."""
+    typer.echo("id\tprefix\tuser\tscope\tname\tcreated\tlast used\trevoked")
+    for t in ops.list_tokens(_context()):
+        typer.echo(f"{t.id}\t{t.prefix}…\t{t.user}\t{t.scope}\t{t.name}\t{t.created_at:%Y-%m-%d}\t"
+                   f"{t.last_used_at or ''}\t{t.revoked_at or ''}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """Revoke an API token: it stops working at once."""
+    token = ops.revoke_token(_context(), token_id)
+    typer.echo(f"token {token.id} of {token.user} revoked")
+
+
+@org_app.command("add")
+def org_add(code: str, name: str, kind: str = typer.Option("gemeente", help="gemeente, ocmw, agb, provincie, other"),
+            host: Optional[bool] = typer.Option(None, "--host/--not-host",
+                                                help="Maintains the shared data (default: the first one does).")) -> None:
+    """Add an organisation."""
+    org = ops.add_organisation(_context(), code, name, kind=kind, host=host)
+    typer.echo(f"organisation {org.code} ({org.name}) added{' — host' if org.is_host else ''}")
+
+
+@org_app.command("list")
+def org_list() -> None:
+    """List organisations."""
+    for org in ops.list_organisations(_context()):
+        typer.echo(f"{org.code}\t{org.name}\t{org.kind}\t{'host' if org.is_host else ''}")
+
+
+def _audit_filter(resource: Optional[str], user: Optional[str], since: Optional[str], until: Optional[str]) -> AuditFilter:
+    kind, _, key = (resource or "").partition(":")
+    try:
+        return AuditFilter(resource_type=kind or None, resource_id=key or None, actor=user,
+                           since=date.fromisoformat(since) if since else None,
+                           until=date.fromisoformat(until) if until else None)
+    except ValueError as exc:
+        raise ValidationError(f"--since/--until take a date like 2026-12-01 ({exc})") from None
+
+
+AUDIT_RESOURCE = typer.Option(None, "--resource", help="TYPE[:ID], e.g. indicator:pop_total or user:jan.")
+AUDIT_USER = typer.Option(None, "--user", help="Only what this user did.")
+AUDIT_SINCE = typer.Option(None, "--since", help="From this date (YYYY-MM-DD).")
+AUDIT_UNTIL = typer.Option(None, "--until", help="Up to and including this date.")
+
+
+@audit_app.command("list")
+def audit_list(resource: Optional[str] = AUDIT_RESOURCE, user: Optional[str] = AUDIT_USER,
+               since: Optional[str] = AUDIT_SINCE, until: Optional[str] = AUDIT_UNTIL,
+               limit: int = typer.Option(50, help="How many, newest first.")) -> None:
+    """List audit events."""
+    page = ops.list_audit(_context(), _audit_filter(resource, user, since, until), limit=limit)
+    for e in page.data:
+        typer.echo(f"{e['at']:%Y-%m-%d %H:%M:%S}\t{e['actor'] or 'anonymous'}\t{e['operation']}\t"
+                   f"{e['resource_type']}:{e['resource_id']}\t{e['outcome']}\t{e['message'][:120]}")
+    typer.echo(f"{len(page.data)} of {page.count} events", err=True)
+
+
+@audit_app.command("export")
+def audit_export(resource: Optional[str] = AUDIT_RESOURCE, user: Optional[str] = AUDIT_USER,
+                 since: Optional[str] = AUDIT_SINCE, until: Optional[str] = AUDIT_UNTIL) -> None:
+    """Print audit events as CSV."""
+    typer.echo(ops.export_audit_csv(_context(), _audit_filter(resource, user, since, until)), nl=False)
+
+
+# --- serving ---------------------------------------------------------------------------------
+
+def _run_server(ctx: Context, port: Optional[int] = None, host: Optional[str] = None) -> None:
     import gc
 
     import uvicorn
+
     from obmi.web.app import create_app
-    app = create_app(settings, db)
+    web = create_app(ctx.settings, ctx.db)
     # Everything loaded so far lives as long as the server: keep the collector from scanning it
     # on every full collection (those pauses were the slowest 5 % of uncached requests).
     gc.collect()
@@ -248,30 +417,33 @@ def _run_server(settings, db, port: Optional[int] = None, host: Optional[str] = 
     # A map of 3,000 areas allocates ~15,000 short-lived objects; collecting every 700 allocations
     # (the default) means ~20 young-generation passes per request. Every 20,000 is plenty.
     gc.set_threshold(20_000, 20, 20)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="warning")
+    uvicorn.run(web, host=host or ctx.settings.host, port=port or ctx.settings.port, log_level="warning",
+                proxy_headers=True)
 
 
 @app.command("serve")
 def serve_cmd(host: Optional[str] = None, port: Optional[int] = None) -> None:
     """Start the web server."""
-    ctx, db = _setup()
-    db.require_schema()
-    _run_server(ctx.settings, db, port, host)
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    ctx = system_context(open_database(settings.database_url), settings)
+    ops.health(ctx)
+    _run_server(ctx, port, host)
 
 
 @app.command("demo")
 def demo_cmd(database: Path = typer.Option(Path("obmi-demo.db"), help="SQLite file to (re)create."),
              serve: bool = typer.Option(True, help="Start the web server afterwards."),
              port: Optional[int] = None) -> None:
-    """Create a fresh demo database from the data bundled with OBMi and start the web server."""
+    """Create a fresh demo database from the data bundled with OBMi (with demo accounts) and
+    start the web server."""
     from obmi.demo import build_demo
     settings = load_settings(database_url=f"sqlite:///{database}")
     configure_logging(settings.log_level, settings.log_format)
-    ctx = Context(user="demo", roles=frozenset({"admin"}), settings=settings)
-    db = build_demo(ctx, database, echo=typer.echo)
+    ctx = build_demo(settings, database, echo=typer.echo)
     if serve:
         typer.echo(f"OBMi demo on http://{settings.host}:{port or settings.port}/ (Ctrl+C to stop)")
-        _run_server(settings, db, port)
+        _run_server(ctx, port)
 
 
 def main() -> None:

@@ -1,29 +1,36 @@
-"""Who is asking: a typed, immutable context passed to every operation (no mutable dicts)."""
+"""Who is asking, and where: the typed, immutable context every operation receives (no mutable
+dicts). Adapters build it: the web per request (obmi.web.deps), the command line per command
+(obmi.cli), tests through their factories."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Callable
 
-from obmi.errors import NotAllowed
+from obmi.auth.actor import ANONYMOUS, Actor, system_actor
 from obmi.settings import Settings
-
-# Roles, from least to most: the public reads published data; a data manager imports data and
-# manages the catalogue; an admin also manages the database itself (backup, restore, migrate).
-ROLES = ("public", "data_manager", "admin")
+from obmi.store import Database
 
 
 @dataclass(frozen=True)
 class Context:
-    user: str
-    roles: frozenset[str]
+    db: Database
     settings: Settings
+    actor: Actor = ANONYMOUS
+    request_id: str = ""
+    source_address: str = ""
+    # Told the phases of a long operation ("reading", "checking", "deriving", …) and row counts:
+    # the upload page shows them while an import runs.
+    progress: Callable[[str, int | None], None] | None = None
 
-    def require(self, role: str) -> None:
-        """First line of every operation: refuse unless the caller has `role` or a higher one."""
-        needed = ROLES.index(role)
-        if not any(r in ROLES and ROLES.index(r) >= needed for r in self.roles):
-            raise NotAllowed(f"{self.user or 'anonymous'} may not do this (needs role {role})")
+    def acting_as(self, actor: Actor) -> "Context":
+        return replace(self, actor=actor)
 
 
-def public_context(settings: Settings) -> Context:
-    return Context(user="", roles=frozenset({"public"}), settings=settings)
+def public_context(db: Database, settings: Settings, **extra: str) -> Context:
+    return Context(db, settings, ANONYMOUS, **extra)
+
+
+def system_context(db: Database, settings: Settings, name: str = "system") -> Context:
+    """OBMi itself: bootstrap of an empty installation, the demo builder, tests' setup."""
+    return Context(db, settings, system_actor(name))

@@ -15,6 +15,15 @@ class NotAllowed(ObmiError):
     """The caller may not perform this operation."""
 
 
+class NotAuthenticated(NotAllowed):
+    """The caller must sign in (or send a valid token) first: no identity, a wrong password, an
+    expired session or a revoked token. `reason` is a stable code pages translate."""
+
+    def __init__(self, message: str, reason: str = "sign_in"):
+        super().__init__(message)
+        self.reason = reason
+
+
 class Conflict(ObmiError):
     """The operation conflicts with the current state (e.g. wrong schema revision)."""
 

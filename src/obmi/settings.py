@@ -1,121 +1,213 @@
-"""The one declared list of OBMi settings. Each is read from an `OBMI_*` environment variable.
+"""The one declared list of OBMi settings, as a pydantic-settings model: each field is read from
+an `OBMI_<NAME>` environment variable, with its type, default and help text in one place.
 
 Settings are built by `load_settings()` (never at import time) so tests and the app factory can
-pass their own environment.
+pass their own environment. `obmi settings` and docs/admin-guide.md list every field.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from contextvars import ContextVar
+from typing import Any, Literal, Mapping
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 from obmi.errors import ValidationError
 
-
-def _log_level(raw: str) -> str:
-    value = raw.strip().upper()
-    if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
-    return value
+PREFIX = "OBMI_"
+DEV_SECRET = "development-only-secret-change-me"
+MIN_SECRET_LENGTH = 32
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("obmi_settings_environ", default=None)
 
 
-def _environment(raw: str) -> str:
-    value = raw.strip().lower()
-    if value not in {"development", "test", "production"}:
-        raise ValueError("expected development, test or production")
-    return value
+class _MappingEnvSource(EnvSettingsSource):
+    """The environment source of pydantic-settings, reading a given mapping instead of os.environ
+    (so that `load_settings({...})` in tests never depends on the test runner's environment)."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        environ = _ENVIRON.get()
+        # Only OBMI_* in capitals: `obmi_port` is some other program's variable, not ours.
+        ours = {k: v for k, v in (os.environ if environ is None else environ).items()
+                if k.startswith(PREFIX) and k == k.upper()}
+        return parse_env_vars(ours, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
-def _colour(raw: str) -> str:
-    value = raw.strip()
-    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
-        raise ValueError("expected a colour like #00539b")
-    return value.lower()
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=PREFIX, case_sensitive=False, env_ignore_empty=True,
+                                      frozen=True, extra="forbid")
 
+    # --- storage and process -----------------------------------------------------------------
+    database_url: str = Field("sqlite:///obmi.db", description=(
+        "SQLAlchemy URL of the database. SQLite file (default, in the working directory) "
+        "or postgresql+psycopg://user@host:5432/db for production."))
+    environment: Literal["development", "test", "production"] = Field("development", description=(
+        "development, test or production. Outside development the default secret key is refused."))
+    secret_key: SecretStr = Field(SecretStr(DEV_SECRET), description=(
+        "Key that signs session cookies, CSRF tokens and one-time links. Outside development: at "
+        f"least {MIN_SECRET_LENGTH} characters and never the default (e.g. `openssl rand -hex 32`)."))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log output: `text` (key=value) or `json` (one object per line).")
+    host: str = Field("127.0.0.1", description="Address the web server binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the web server listens on.")
+    base_url: str = Field("", description=(
+        "Public address of the site (https://cijfers.stad.be), used in links sent by mail; "
+        "empty: http://HOST:PORT."))
+    user: str = Field("", description=(
+        "The OBMi user the command line acts as (like `--as NAME`). Needed once the database has "
+        "users; before that, the command line may only bootstrap (create the first administrator)."))
 
-def _language(raw: str) -> str:
-    value = raw.strip().lower()
-    if value not in {"nl", "en"}:
-        raise ValueError("expected nl or en")
-    return value
+    upload_max_mb: int = Field(200, ge=1, le=4096, description="Largest file accepted by the upload page and the import API (MB).")
 
+    # --- the public site -----------------------------------------------------------------------
+    site_name: str = Field("OBMi", description="Name of the instance shown in the web interface.")
+    primary_color: str = Field("#00539b", description=(
+        "Main colour of the web interface (a city's house style), as #rrggbb."))
+    logo: str = Field("", description="Path to the city's logo (PNG or SVG) shown in the header; empty: none.")
+    content_dir: str = Field("", description=(
+        "Folder with a city's own dashboards/*.yaml and stories/*.md (added to the built-in ones)."))
+    default_language: Literal["nl", "en"] = Field(
+        "nl", description="Language of the web interface by default: nl or en.")
+    default_threshold: int = Field(5, description=(
+        "Privacy threshold for counts when an indicator sets none: smaller counts are suppressed. "
+        "Applied when data is written; after a change run `obmi derive`."))
 
-@dataclass(frozen=True)
-class Setting:
-    name: str  # attribute name; the environment variable is OBMI_<NAME upper>
-    type: Callable[[str], Any]
-    default: Any
-    help: str
-    secret: bool = False
+    # --- sign-in and sessions ------------------------------------------------------------------
+    session_idle_minutes: int = Field(60, ge=1, description=(
+        "A session ends after this many minutes without a request."))
+    session_max_hours: int = Field(12, ge=1, description=(
+        "A session ends this many hours after sign-in, however active."))
+    cookie_secure: Literal["auto", "always", "never"] = Field("auto", description=(
+        "`Secure` flag on cookies: auto (when the request came over HTTPS, and always in "
+        "production), always, or never (plain-HTTP development only)."))
+    login_max_failures_account: int = Field(5, ge=1, description=(
+        "Failed sign-ins for one account within the lockout window before it is locked."))
+    login_max_failures_address: int = Field(20, ge=1, description=(
+        "Failed sign-ins from one network address within the lockout window before it is locked."))
+    login_lockout_minutes: int = Field(15, ge=1, description=(
+        "Length of the window (and of the lock) for failed sign-ins."))
+    password_min_length: int = Field(12, ge=8, le=128, description="Minimum length of a local password.")
+    reset_link_hours: int = Field(24, ge=1, le=168, description="How long a password-reset link stays valid.")
+
+    # --- single sign-on (OpenID Connect) --------------------------------------------------------
+    oidc_issuer: str = Field("", description=(
+        "Issuer URL of the OpenID Connect provider (Entra ID: https://login.microsoftonline.com/"
+        "TENANT/v2.0; Keycloak: https://HOST/realms/REALM). Empty: no single sign-on."))
+    oidc_client_id: str = Field("", description="Client id registered at the provider.")
+    oidc_client_secret: SecretStr = Field(SecretStr(""), description="Client secret registered at the provider.")
+    oidc_scopes: str = Field("openid email profile", description="Scopes asked of the provider.")
+    oidc_label: str = Field("Single sign-on", description="Text of the sign-in button, e.g. `Stad Gent-account`.")
+    oidc_role_claim: str = Field("roles", description=(
+        "Claim that carries the user's groups or roles (a list or a space-separated string)."))
+    oidc_role_map: str = Field("", description=(
+        "Claim values → OBMi roles, as `value=role` pairs separated by commas, e.g. "
+        "`obmi-analisten=analyst,obmi-beheer=org_admin`. Values not listed give no role."))
+    oidc_default_role: str = Field("reader", description=(
+        "Role of a user whose claims map to no role (empty: such users are refused)."))
+    oidc_organisation: str = Field("", description=(
+        "Organisation (code) that users signing in through the provider belong to; empty: the "
+        "host organisation."))
+
+    # --- mail ---------------------------------------------------------------------------------
+    mail_from: str = Field("obmi@localhost", description="Sender address of mails (password-reset links).")
+    mail_outbox: str = Field("outbox", description=(
+        "Folder where mails are written as .eml files when no SMTP host is set (development, tests)."))
+    smtp_host: str = Field("", description="SMTP server for outgoing mail; empty: write mails to OBMI_MAIL_OUTBOX.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port.")
+    smtp_user: str = Field("", description="SMTP user name (empty: no authentication).")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password.")
+    smtp_starttls: bool = Field(True, description="Use STARTTLS on the SMTP connection.")
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("default_language", "log_format", "cookie_secure", mode="before")
+    @classmethod
+    def _strip_lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("primary_color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError("expected a colour like #00539b")
+        return value.lower()
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _MappingEnvSource(settings_cls)
 
     @property
-    def env(self) -> str:
-        return "OBMI_" + self.name.upper()
+    def public_base_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
 
-DEV_SECRET = "development-only-secret-change-me"
-
-DECLARED: tuple[Setting, ...] = (
-    Setting("database_url", str, "sqlite:///obmi.db",
-            "SQLAlchemy URL of the database. SQLite file (default, in the working directory) "
-            "or postgresql+psycopg://user@host:5432/db for production."),
-    Setting("environment", _environment, "development",
-            "development, test or production. Production refuses default secrets."),
-    Setting("secret_key", str, DEV_SECRET, "Key for signing sessions and tokens.", secret=True),
-    Setting("log_level", _log_level, "INFO", "Log level: DEBUG, INFO, WARNING or ERROR."),
-    Setting("log_format", str, "text", "Log output: `text` (key=value) or `json` (one object per line)."),
-    Setting("host", str, "127.0.0.1", "Address the web server binds to."),
-    Setting("port", int, 8000, "Port the web server listens on."),
-    Setting("site_name", str, "OBMi", "Name of the instance shown in the web interface."),
-    Setting("primary_color", _colour, "#00539b",
-            "Main colour of the web interface (a city's house style), as #rrggbb."),
-    Setting("logo", str, "", "Path to the city's logo (PNG or SVG) shown in the header; empty: none."),
-    Setting("content_dir", str, "",
-            "Folder with a city's own dashboards/*.yaml and stories/*.md (added to the built-in ones)."),
-    Setting("default_language", _language, "nl", "Language of the web interface by default: nl or en."),
-    Setting("default_threshold", int, 5,
-            "Privacy threshold for counts when an indicator sets none: smaller counts are suppressed."),
-    Setting("user", str, "", "Name recorded as the user of imports run from the command line "
-            "(defaults to the operating-system user)."),
-)
+def env_name(field: str) -> str:
+    return PREFIX + field.upper()
 
 
-@dataclass(frozen=True)
-class Settings:
-    values: Mapping[str, Any] = field(default_factory=dict)
+def declared() -> dict[str, Any]:
+    """Field name → pydantic FieldInfo, in declaration order (for `obmi settings` and the docs)."""
+    return dict(Settings.model_fields)
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+
+def is_secret(field: str) -> bool:
+    return Settings.model_fields[field].annotation is SecretStr
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-    """Read every declared setting; a bad value raises ValidationError naming the variable."""
+    """Read every declared setting; bad values raise ValidationError naming each variable."""
     env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    for setting in DECLARED:
-        if setting.name in overrides:
-            values[setting.name] = overrides[setting.name]
-            continue
-        raw = env.get(setting.env)
-        if raw is None or raw == "":
-            values[setting.name] = setting.default
-            continue
-        try:
-            values[setting.name] = setting.type(raw)
-        except ValueError as exc:
-            errors[setting.env] = [f"bad value {raw!r}: {exc}"]
-    unknown = sorted(k for k in env if k.startswith("OBMI_") and k not in {s.env for s in DECLARED}
-                     and not k.startswith("OBMI_TEST_"))
-    for key in unknown:
-        errors[key] = ["unknown setting (see `obmi settings`)"]
-    if not errors and values["environment"] == "production" and values["secret_key"] == DEV_SECRET:
-        errors["OBMI_SECRET_KEY"] = ["the default secret may not be used in production"]
+    known = {env_name(name) for name in Settings.model_fields}
+    errors: dict[str, list[str]] = {
+        key: ["unknown setting (see `obmi settings`)"] for key in sorted(env)
+        if key.startswith(PREFIX) and key not in known and not key.startswith("OBMI_TEST_")}
+    token = _ENVIRON.set(env)
+    try:
+        settings = Settings(**overrides)
+    except PydanticValidationError as exc:
+        for item in exc.errors():
+            name = str(item["loc"][0]) if item["loc"] else "settings"
+            raw = env.get(env_name(name), overrides.get(name))
+            errors.setdefault(env_name(name), []).append(f"bad value {raw!r}: {item['msg']}")
+        raise ValidationError("invalid settings", errors) from None
+    finally:
+        _ENVIRON.reset(token)
+    errors.update(_secret_problems(settings))
     if errors:
         raise ValidationError("invalid settings", errors)
-    return Settings(values)
+    return settings
+
+
+def _secret_problems(settings: Settings) -> dict[str, list[str]]:
+    if settings.environment == "development":
+        return {}
+    secret = settings.secret_key.get_secret_value()
+    if secret == DEV_SECRET:
+        return {"OBMI_SECRET_KEY": [f"the default secret may not be used in {settings.environment}"]}
+    if len(secret) < MIN_SECRET_LENGTH:
+        return {"OBMI_SECRET_KEY": [f"must be at least {MIN_SECRET_LENGTH} characters outside development "
+                                    "(e.g. `openssl rand -hex 32`)"]}
+    return {}

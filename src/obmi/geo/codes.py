@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from obmi.errors import ValidationError
+
 _UNKNOWN_NAME = re.compile(r"niet te lokaliseren|onbekend|buiten vlaanderen", re.IGNORECASE)
 
 
@@ -30,3 +32,21 @@ def is_unknown_area(code: str, name: str) -> bool:
     """Pseudo-areas for records that cannot be located (99991, 11001ZZZZ, 11002ONB, …)."""
     return (code.startswith("9999") or code.endswith(("ZZZZ", "ONB", "ONBE", "WONB"))
             or bool(_UNKNOWN_NAME.search(name or "")))
+
+
+AreaKey = tuple[str, str]  # (level, code)
+
+
+def parse_area_key(text: str, field: str = "area") -> AreaKey:
+    """`LEVEL:CODE` (gemeente:44021) → (level, code); the one parser of area references in
+    URLs, options and content files."""
+    level, sep, code = str(text).strip().partition(":")
+    level, code = level.strip(), code.strip()
+    if not sep or not level or not code or len(text) > 100:
+        raise ValidationError(f"{text!r} is not LEVEL:CODE (e.g. gemeente:44021)",
+                              {field: ["expected LEVEL:CODE, e.g. gemeente:44021"]})
+    return level, code
+
+
+def format_area_key(key: AreaKey) -> str:
+    return f"{key[0]}:{key[1]}"

@@ -22,10 +22,9 @@ from obmi.errors import ImportRejected, ValidationError
 from obmi.geo import geometry
 from obmi.geo.codes import is_unknown_area, normalise_code
 from obmi.geo.levels import BELGIAN_REGIONS, BELGIUM, BUILTIN_BY_CODE, LevelDef, canonical_level, user_level
-from obmi.imports.runs import ImportResult, ImportStats, file_sha256, run_import
+from obmi.imports.readers import reader_for
+from obmi.imports.runs import ImportResult, ImportStats, WriteUnit, file_sha256, run_import
 from obmi.imports.sheets import read_xlsx
-from obmi.indicators.derive import derive_everything
-from obmi.store import Database
 from obmi.store.tables import area, area_geometry, area_level, area_link
 
 LinkKey = tuple[str, str, str]  # (child level, parent level, relation)
@@ -331,12 +330,12 @@ def _report_missing_geometry(bundle: GeoBundle, shapes: set[str]) -> None:
             bundle.notes.append(f"{level}: {len(missing)} areas without geometry ({_examples(missing)})")
 
 
-def import_geo(db: Database, directory: Path, *, user: str, dry_run: bool = False) -> ImportResult:
+def import_geo(unit: WriteUnit, directory: Path) -> ImportResult:
     directory = Path(directory)
     files = [p for p in directory.rglob("*") if p.is_file()] if directory.is_dir() else []
 
     def work(conn: Connection, run_id: int) -> ImportStats:
-        bundle = parse_folder(directory)
+        bundle = reader_for("geo", directory, refusal="not a folder").read(directory)
         if bundle.rejected:
             raise ImportRejected(f"{directory}: {len(bundle.rejected)} rows rejected, nothing imported",
                                  bundle.rejected)
@@ -348,10 +347,11 @@ def import_geo(db: Database, directory: Path, *, user: str, dry_run: bool = Fals
         ids = _write_areas(conn, bundle, stats)
         links_before = stats.inserted + stats.updated
         _write_links(conn, bundle, ids, stats)
-        if stats.inserted + stats.updated > links_before:  # hierarchy or versions changed
-            stats.derived = derive_everything(conn, run_id).written
+        if stats.inserted + stats.updated > links_before:  # hierarchy or versions changed: re-derive
+            unit.changes.geography = True
+        elif stats.changed:
+            unit.changes.other = True
         stats.notes = bundle.notes
         return stats
 
-    return run_import(db, kind="geo", file_name=str(directory), sha256=file_sha256(files),
-                      user=user, dry_run=dry_run, work=work)
+    return run_import(unit, kind="geo", file_name=str(directory), sha256=file_sha256(files), work=work)

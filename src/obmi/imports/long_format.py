@@ -11,20 +11,20 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
-from obmi.errors import ValidationError
+from obmi.auth.permissions import allowed, sees_indicator
+from obmi.errors import NotAllowed, ValidationError
 from obmi.geo.codes import normalise_code
 from obmi.imports import staging
-from obmi.imports.runs import ImportResult, ImportStats, file_sha256, run_import
-from obmi.imports.sheets import read_table
-from obmi.indicators.catalogue import load_catalogue
+from obmi.imports.readers import read_table
+from obmi.imports.runs import ImportResult, ImportStats, WriteUnit, file_sha256, run_import
+from obmi.indicators.catalogue import Indicator, load_catalogue
+from obmi.indicators.observation import NO_VALUE_STATUSES, Observation, Status
 from obmi.indicators.periods import parse_period
-from obmi.store import Database
 from obmi.store.tables import area_level
 
 REQUIRED = ("indicator", "area", "period", "value")
 OPTIONAL = ("level", "numerator", "denominator", "n", "ci_low", "ci_high", "status")
-STATUSES = ("final", "provisional", "estimated", "suppressed", "not_applicable", "missing")
-NO_VALUE_STATUSES = {"suppressed", "not_applicable", "missing"}
+STATUSES = tuple(s.value for s in Status)
 # Dutch notation: a decimal comma (1234,5 · 1.234,5) or several thousands groups (1.234.567).
 # A lone "1.234" stays 1.234: reading it as 1234 would silently multiply English decimals by 1000.
 _DUTCH = re.compile(r"^-?\d{1,3}(\.\d{3})+,\d+$|^-?\d{1,3}(\.\d{3}){2,}$|^-?\d+,\d+$")
@@ -79,7 +79,7 @@ def _row(line: int, values: tuple, cols: dict[str, int], default_level: str | No
     area = normalise_code(get("area"))
     if not area:
         raise ValueError("area is empty")
-    period, period_type = parse_period(get("period"))
+    period, _ = parse_period(get("period"))
     status = str(get("status") or "final").strip().lower()
     if status not in STATUSES:
         raise ValueError(f"status {status!r} must be one of {', '.join(STATUSES)}")
@@ -91,11 +91,23 @@ def _row(line: int, values: tuple, cols: dict[str, int], default_level: str | No
     if ind.aggregation == "ratio" and not ind.numerator and numbers["value"] is not None \
             and (numbers["numerator"] is None or numbers["denominator"] is None):
         raise ValueError(f"{code} is a ratio: give numerator and denominator so it can be aggregated")
-    return staging.StagedRow(line, code, level, area, period, period_type, status=status, **numbers)
+    return staging.StagedRow(line, level, area, Observation(code, 0, period, status=status, **numbers))
 
 
-def import_observations(db: Database, path: Path, *, user: str, level: str | None = None,
-                        dry_run: bool = False) -> ImportResult:
+def _require_writable(unit: WriteUnit, rows: list[staging.StagedRow], catalogue: dict[str, Indicator]) -> None:
+    """Object-level check: every indicator in the file must be one the actor may write (an
+    editor: only those they own). Refused as a whole, naming the indicators and a line each."""
+    refused: dict[str, int] = {}
+    for row in rows:
+        code = row.obs.indicator
+        if code not in refused and not allowed(unit.actor, "indicator.write", catalogue[code].resource):
+            refused[code] = row.line
+    if refused:
+        named = ", ".join(f"{code} (line {line})" for code, line in sorted(refused.items()))
+        raise NotAllowed(f"{unit.actor.label} may not write data of {named}: nothing imported")
+
+
+def import_observations(unit: WriteUnit, path: Path, *, level: str | None = None) -> ImportResult:
     path = Path(path)
 
     def work(conn: Connection, run_id: int) -> ImportStats:
@@ -104,7 +116,9 @@ def import_observations(db: Database, path: Path, *, user: str, level: str | Non
             cols = _columns(header, level)
         except ValidationError as exc:
             raise ValidationError(f"{path.name}: {exc}") from None
-        catalogue = load_catalogue(conn)
+        # Indicators the actor may not see do not exist for this import either.
+        catalogue = {code: ind for code, ind in load_catalogue(conn).items()
+                     if sees_indicator(unit.actor, ind.access_rule)}
         levels = {r.code for r in conn.execute(select(area_level.c.code))}
         stats, staged, rejected = ImportStats(), [], []
         for line, values in rows:
@@ -115,10 +129,10 @@ def import_observations(db: Database, path: Path, *, user: str, level: str | Non
                 rejected.append((line, str(exc)))
         if stats.rows_in == 0:
             raise ValidationError(f"{path.name}: no data rows")
-        staging.commit(conn, run_id, staged, stats, rejected, path.name)
+        _require_writable(unit, staged, catalogue)
+        staging.commit(conn, run_id, staged, stats, rejected, path.name, unit.changes)
         return stats
 
     if not path.exists():
         raise ValidationError(f"{path}: file not found")
-    return run_import(db, kind="observations", file_name=path.name, sha256=file_sha256([path]),
-                      user=user, dry_run=dry_run, work=work)
+    return run_import(unit, kind="observations", file_name=path.name, sha256=file_sha256([path]), work=work)

@@ -1,29 +1,51 @@
 """Provenance and atomicity shared by every import.
 
-`run_import` records an `import_run` row in its own transaction (so a failed run stays logged),
-then does the work in one transaction: any error rolls everything back.
+`run_import` records an `import_run` row in a transaction of its own (so a failed or dry run
+stays logged), then does the work in the operation's transaction: any error rolls all of it
+back, and the run is then marked failed with its rejected rows.
 """
 
 from __future__ import annotations
 
 import csv
 import gc
-import getpass
 import hashlib
+import io
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, ContextManager, Iterable, Iterator, Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, true, update
 
-from obmi.errors import ImportRejected, ObmiError
-from obmi.store import Database
+from obmi.errors import ImportRejected, NotFound, ObmiError
 from obmi.store.tables import import_run, rejected_row
 
+if TYPE_CHECKING:
+    from obmi.auth.actor import Actor
+    from obmi.changes import ChangeSet
+
 log = logging.getLogger(__name__)
+
+
+class WriteUnit(Protocol):
+    """What an import needs of the operation running it (obmi.operations.registry.Unit)."""
+
+    @property
+    def conn(self) -> Connection: ...
+    @property
+    def actor(self) -> "Actor": ...
+    @property
+    def changes(self) -> "ChangeSet": ...
+    def autonomous(self) -> ContextManager[Connection]: ...
+    def progress(self, phase: str, rows: int | None = None) -> None: ...
+    def after_rollback(self, callback: Callable[[BaseException | None], None]) -> None: ...
+    def settle(self) -> int: ...
+    def audit(self, resource_type: str, resource_id: object, *, before: object = None, after: object = None,
+              message: str = "") -> None: ...
+    def require(self, permission: str, resource: object = None) -> None: ...
 
 
 @dataclass
@@ -48,6 +70,7 @@ class ImportResult:
     status: str
     stats: ImportStats
     file_name: str
+    kind: str = ""
 
     def summary(self) -> str:
         s = self.stats
@@ -55,10 +78,6 @@ class ImportResult:
                 f"{s.rows_skipped} skipped; {s.inserted} inserted, {s.updated} updated, "
                 f"{s.unchanged} unchanged, {s.derived} derived values written")
         return "\n".join([text, *(f"  note: {n}" for n in s.notes)])
-
-
-class _DryRun(Exception):
-    """Raised inside the transaction to roll back a dry run after full validation."""
 
 
 def file_sha256(paths: Iterable[Path]) -> str:
@@ -71,21 +90,12 @@ def file_sha256(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def current_user(configured: str = "") -> str:
-    if configured:
-        return configured
-    try:
-        return getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        return "unknown"
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
 @contextmanager
-def _no_gc():
+def _no_gc() -> Iterator[None]:
     """An import allocates hundreds of thousands of short-lived rows and frees them all at the
     end; the cyclic collector scanning them meanwhile costs ~15% of a Statbel import."""
     enabled = gc.isenabled()
@@ -97,72 +107,96 @@ def _no_gc():
             gc.enable()
 
 
-def run_import(db: Database, *, kind: str, file_name: str, sha256: str, user: str,
-               dry_run: bool, work: Callable[[Connection, int], ImportStats]) -> ImportResult:
-    db.require_schema()
-    with db.engine.begin() as conn:
-        run_id = conn.execute(insert(import_run).values(
-            kind=kind, file_name=file_name, sha256=sha256, user=user, started=_now(),
-            status="running", message="")).inserted_primary_key[0]
+def run_import(unit: WriteUnit, *, kind: str, file_name: str, sha256: str,
+               work: Callable[[Connection, int], ImportStats]) -> ImportResult:
+    actor = unit.actor
+    with unit.autonomous() as side:
+        run_id = side.execute(insert(import_run).values(
+            kind=kind, file_name=file_name[:500], sha256=sha256, user=actor.label[:100], user_id=actor.user_id,
+            organisation=actor.organisation, started=_now(), status="running", message="")).inserted_primary_key[0]
+    outcome: dict[str, ImportStats] = {}
+
+    def on_rollback(exc: BaseException | None) -> None:
+        with unit.autonomous() as side:
+            if exc is None:  # a dry run: everything was validated and computed, then rolled back
+                _finish(side, run_id, "dry_run", outcome.get("stats") or ImportStats())
+            elif isinstance(exc, ImportRejected):
+                _record_failure(side, run_id, str(exc.args[0]), exc.rejected, exc.rows_in)
+            elif isinstance(exc, ObmiError):
+                _record_failure(side, run_id, str(exc), [])
+            else:
+                _record_failure(side, run_id, f"internal error: {exc!r}", [])
+
+    unit.after_rollback(on_rollback)
+    unit.changes.import_id = run_id
     try:
-        with db.engine.begin() as conn, _no_gc():
-            stats = work(conn, run_id)
-            if dry_run:
-                raise _DryRun()
-        status = "ok" if stats.changed else "no_change"
-    except _DryRun:
-        status = "dry_run"
+        with _no_gc():
+            unit.progress("reading")
+            stats = work(unit.conn, run_id)
+            unit.progress("deriving", stats.rows_in)
+            stats.derived = unit.settle()
     except ImportRejected as exc:
         exc.import_id = run_id
-        _record_failure(db, run_id, str(exc.args[0]), exc.rejected, exc.rows_in)
         raise
-    except ObmiError as exc:
-        _record_failure(db, run_id, str(exc), [])
-        raise
-    except Exception as exc:
-        _record_failure(db, run_id, f"internal error: {exc!r}", [])
-        raise
-    _finish(db, run_id, status, stats)
+    outcome["stats"] = stats
+    status = "ok" if stats.changed or stats.derived else "no_change"
+    _finish(unit.conn, run_id, status, stats)
+    unit.audit("import_run", run_id, after={"kind": kind, "file": file_name, "status": status,
+                                            "rows_in": stats.rows_in, "inserted": stats.inserted,
+                                            "updated": stats.updated, "derived": stats.derived})
     log.info("import finished", extra={"import_id": run_id, "kind": kind, "status": status})
-    return ImportResult(run_id, status, stats, file_name)
+    return ImportResult(run_id, status, stats, file_name, kind)
 
 
-def _finish(db: Database, run_id: int, status: str, stats: ImportStats) -> None:
-    with db.engine.begin() as conn:
-        conn.execute(update(import_run).where(import_run.c.id == run_id).values(
-            status=status, finished=_now(), rows_in=stats.rows_in, rows_ok=stats.rows_ok,
-            rows_skipped=stats.rows_skipped, inserted=stats.inserted, updated=stats.updated,
-            unchanged=stats.unchanged, derived=stats.derived, message="\n".join(stats.notes)[:20000]))
+def _finish(conn: Connection, run_id: int, status: str, stats: ImportStats) -> None:
+    conn.execute(update(import_run).where(import_run.c.id == run_id).values(
+        status=status, finished=_now(), rows_in=stats.rows_in, rows_ok=stats.rows_ok,
+        rows_skipped=stats.rows_skipped, inserted=stats.inserted, updated=stats.updated,
+        unchanged=stats.unchanged, derived=stats.derived, message="\n".join(stats.notes)[:20000]))
 
 
-def _record_failure(db: Database, run_id: int, message: str, rejected: list[tuple[int, str]],
+def _record_failure(conn: Connection, run_id: int, message: str, rejected: list[tuple[int, str]],
                     rows_in: int = 0) -> None:
-    with db.engine.begin() as conn:
-        conn.execute(update(import_run).where(import_run.c.id == run_id).values(
-            status="failed", finished=_now(), rows_in=rows_in, rows_rejected=len(rejected),
-            message=message[:20000]))
-        if rejected:
-            conn.execute(insert(rejected_row), [
-                {"import_id": run_id, "line": line, "reason": reason} for line, reason in rejected])
+    conn.execute(update(import_run).where(import_run.c.id == run_id).values(
+        status="failed", finished=_now(), rows_in=rows_in, rows_rejected=len(rejected), message=message[:20000]))
+    if rejected:
+        conn.execute(insert(rejected_row), [
+            {"import_id": run_id, "line": line, "reason": reason} for line, reason in rejected])
 
 
-def list_runs(db: Database, limit: int = 100) -> list[dict]:
-    db.require_schema()
-    with db.engine.connect() as conn:
-        rows = conn.execute(select(import_run).order_by(import_run.c.id.desc()).limit(limit))
-        return [dict(r._mapping) for r in rows]
+def _visible_runs(organisation: str | None, everything: bool):
+    """Runs an actor may see: administrators all; others those of their organisation (and the
+    shared-data runs of no organisation, which concern everyone)."""
+    if everything:
+        return true()
+    return or_(import_run.c.organisation == organisation, import_run.c.organisation.is_(None))
 
 
-def rejected_rows(db: Database, run_id: int) -> list[tuple[int, str]]:
-    with db.engine.connect() as conn:
-        rows = conn.execute(select(rejected_row.c.line, rejected_row.c.reason)
-                            .where(rejected_row.c.import_id == run_id).order_by(rejected_row.c.line))
-        return [(r.line, r.reason) for r in rows]
+def list_runs(conn: Connection, *, organisation: str | None, everything: bool, limit: int = 100,
+              offset: int = 0) -> tuple[list[dict], int]:
+    where = _visible_runs(organisation, everything)
+    total = conn.execute(select(func.count()).select_from(import_run).where(where)).scalar_one()
+    rows = conn.execute(select(import_run).where(where).order_by(import_run.c.id.desc()).limit(limit).offset(offset))
+    return [dict(r._mapping) for r in rows], total
 
 
-def write_report(path: Path, rejected: list[tuple[int, str]]) -> None:
-    """`--report FILE`: the rejected rows as CSV (line, reason)."""
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["line", "reason"])
-        writer.writerows(rejected)
+def get_run(conn: Connection, run_id: int) -> dict:
+    row = conn.execute(select(import_run).where(import_run.c.id == run_id)).first()
+    if row is None:
+        raise NotFound(f"unknown import {run_id}")
+    return dict(row._mapping)
+
+
+def rejected_rows(conn: Connection, run_id: int) -> list[tuple[int, str]]:
+    rows = conn.execute(select(rejected_row.c.line, rejected_row.c.reason)
+                        .where(rejected_row.c.import_id == run_id).order_by(rejected_row.c.line, rejected_row.c.id))
+    return [(r.line, r.reason) for r in rows]
+
+
+def report_csv(rejected: list[tuple[int, str]]) -> str:
+    """The rejected rows as CSV (line, reason): `--report FILE` and the upload page's download."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["line", "reason"])
+    writer.writerows(rejected)
+    return out.getvalue()

@@ -75,16 +75,3 @@ def read_parquet(path: Path) -> tuple[list[str], Iterator[tuple[int, tuple]]]:
     columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
     # Parquet has no lines: row 1 is reported as line 2, as if it were a CSV with a header.
     return header, ((i + 2, row) for i, row in enumerate(zip(*columns)))
-
-
-def read_table(path: Path) -> tuple[list[str], Iterator[tuple[int, tuple]]]:
-    suffixes = "".join(path.suffixes[-2:]).lower()
-    if not path.exists():
-        raise ValidationError(f"{path}: file not found")
-    if suffixes.endswith(".xlsx"):
-        return read_xlsx(path)
-    if suffixes.endswith(".parquet"):
-        return read_parquet(path)
-    if suffixes.endswith((".csv", ".txt", ".csv.gz", ".txt.gz", ".tsv")):
-        return read_csv(path)
-    raise ValidationError(f"{path.name}: unsupported file type (use CSV, XLSX or Parquet)")

@@ -1,5 +1,6 @@
 """Stage validated observation rows and commit them: resolve areas, reject what does not fit,
-upsert only what differs (idempotent), then derive what depends on the changed data."""
+upsert only what differs (idempotent), and record what changed for the write pipeline (which
+then derives and decides disclosure)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from obmi.changes import ChangeSet
 from obmi.errors import ImportRejected
 from obmi.imports.runs import ImportStats
-from obmi.indicators.derive import derive
+from obmi.indicators.observation import Observation, Origin, same_values
 from obmi.store import observations as obs_store
 from obmi.store.tables import area
 
@@ -19,19 +21,11 @@ MAX_REJECTED = 10_000  # enough to fix a file; more only slows the report down
 
 @dataclass(slots=True)
 class StagedRow:
+    """A row read from a file: where it came from and what it says, before its area is known."""
     line: int
-    indicator: str
     level: str
     code: str
-    period: str
-    period_type: str
-    value: float | None
-    numerator: float | None = None
-    denominator: float | None = None
-    n: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    status: str = "final"
+    obs: Observation  # area_id 0 until resolved
 
 
 def area_ids(conn: Connection, levels: set[str]) -> dict[tuple[str, str], int]:
@@ -39,7 +33,8 @@ def area_ids(conn: Connection, levels: set[str]) -> dict[tuple[str, str], int]:
     return {(r.level, r.code): r.id for r in rows}
 
 
-def resolve(conn: Connection, rows: list[StagedRow], rejected: list[tuple[int, str]]) -> dict:
+def resolve(conn: Connection, rows: list[StagedRow], rejected: list[tuple[int, str]]
+            ) -> dict[tuple[str, int, str], StagedRow]:
     """{(indicator, area id, period): row}; unknown areas and duplicate keys go to `rejected`."""
     ids = area_ids(conn, {r.level for r in rows})
     keyed: dict[tuple[str, int, str], StagedRow] = {}
@@ -48,18 +43,18 @@ def resolve(conn: Connection, rows: list[StagedRow], rejected: list[tuple[int, s
         if area_id is None:
             rejected.append((row.line, f"unknown area code {row.code!r} for level {row.level}"))
             continue
-        key = (row.indicator, area_id, row.period)
+        key = (row.obs.indicator, area_id, row.obs.period)
         first = keyed.get(key)
         if first is not None:
-            rejected.append((row.line, f"duplicate of line {first.line}: {row.indicator}, "
-                                       f"{row.level} {row.code}, {row.period}"))
+            rejected.append((row.line, f"duplicate of line {first.line}: {row.obs.indicator}, "
+                                       f"{row.level} {row.code}, {row.obs.period}"))
             continue
         keyed[key] = row
     return keyed
 
 
 def commit(conn: Connection, run_id: int, rows: list[StagedRow], stats: ImportStats,
-           rejected: list[tuple[int, str]], what: str) -> None:
+           rejected: list[tuple[int, str]], what: str, changes: ChangeSet) -> None:
     keyed = resolve(conn, rows, rejected)
     if rejected:
         rejected.sort()
@@ -69,20 +64,19 @@ def commit(conn: Connection, run_id: int, rows: list[StagedRow], stats: ImportSt
     existing = obs_store.fetch(conn, {k[0] for k in keyed}, {k[2] for k in keyed})
     inserts, updates = [], []
     for key, row in keyed.items():
-        new = {"value": row.value, "numerator": row.numerator, "denominator": row.denominator, "n": row.n,
-               "ci_low": row.ci_low, "ci_high": row.ci_high, "status": row.status}
+        new = row.obs._replace(area_id=key[1], origin=Origin.SOURCE, import_id=run_id)
         old = existing.get(key)
-        if old is not None and old["origin"] == "source" and obs_store.same_values(old, new):
+        if old is not None and old.origin == Origin.SOURCE and same_values(old, new):
             stats.unchanged += 1
             continue
-        full = {"indicator": key[0], "area_id": key[1], "period": key[2], "period_type": row.period_type,
-                "origin": "source", "import_id": run_id, **new}
-        (inserts if old is None else updates).append(full if old is None else {**full, "id": old["id"]})
+        if old is None:
+            inserts.append(new)
+        else:
+            updates.append(new._replace(id=old.id))
     obs_store.write(conn, inserts=inserts, updates=updates, deletes=())
     stats.inserted, stats.updated = len(inserts), len(updates)
-    if inserts or updates:
-        touched = defaultdict(set)
-        for r in inserts + updates:
-            touched[r["indicator"]].add(r["period"])
-        counts = derive(conn, set(touched), {p for ps in touched.values() for p in ps}, run_id)
-        stats.derived = counts.written
+    touched: dict[str, set[str]] = defaultdict(set)
+    for obs in inserts + updates:
+        touched[obs.indicator].add(obs.period)
+    for indicator, periods in touched.items():
+        changes.observed(indicator, periods)

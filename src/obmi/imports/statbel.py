@@ -24,11 +24,13 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
 
+from obmi.changes import ChangeSet
 from obmi.errors import ImportRejected, ValidationError
 from obmi.imports import staging
-from obmi.imports.runs import ImportResult, ImportStats, file_sha256, run_import
+from obmi.imports.readers import reader_for
+from obmi.imports.runs import ImportResult, ImportStats, WriteUnit, file_sha256, run_import
 from obmi.indicators.catalogue import load_builtin, upsert_indicators
-from obmi.store import Database
+from obmi.indicators.observation import Observation
 from obmi.store.tables import area, area_link
 
 MUNICIPALITY, REGION, YEAR, NAME = "CD_MUNTY_REFNIS", "CD_RGN_REFNIS", "CD_YEAR", "TX_MUNTY_DESCR_NL"
@@ -111,13 +113,16 @@ def _header(path: Path) -> list[str]:
         raise ValidationError(f"{path.name}: cannot read the file ({exc})") from None
 
 
-def detect_layout(path: Path) -> Layout:
-    header = set(_header(path))
-    for layout in LAYOUTS:
-        if layout.signature | {YEAR, REGION} <= header:
-            return layout
-    raise ValidationError(f"{path.name}: not a known Statbel layout (expected one of "
-                          f"{', '.join(l.name for l in LAYOUTS)}, pipe-separated with Statbel's header)")
+def has_layout(path: Path, layout: Layout) -> bool:
+    """The reader test of the import-reader hook: the file's header carries the layout's columns."""
+    if path.is_dir():
+        return False
+    return layout.signature | {YEAR, REGION} <= set(_header(path))
+
+
+def read_file(path: Path, layout: Layout) -> tuple[Layout, pa.Table, bool]:
+    table, typed = _read_checked(path, layout)
+    return layout, table, typed
 
 
 def municipality_level(year: int) -> str:
@@ -235,15 +240,17 @@ def _staged(groups: dict[str, pa.Table]) -> list[staging.StagedRow]:
     rows = []
     for indicator, table in groups.items():
         for code, year, value in zip(table["code"].to_pylist(), table["year"].to_pylist(), table["value"].to_pylist()):
-            rows.append(staging.StagedRow(0, indicator, municipality_level(int(year)), code, str(year), "year",
-                                          float(value)))
+            rows.append(staging.StagedRow(0, municipality_level(int(year)), code,
+                                          Observation(indicator, 0, str(year), float(value))))
     return rows
 
 
-def import_statbel_file(conn: Connection, run_id: int, path: Path, stats: ImportStats) -> None:
-    layout = detect_layout(path)
-    upsert_indicators(conn, load_builtin("statbel"), ImportStats(), replace=False)
-    table, typed = _read_checked(path, layout)
+def import_statbel_file(conn: Connection, run_id: int, path: Path, stats: ImportStats, changes: ChangeSet) -> None:
+    reader = reader_for("statbel", path, refusal="not a known Statbel layout (pipe-separated, with Statbel's header)")
+    layout, table, typed = reader.read(path)
+    counts, written = upsert_indicators(conn, load_builtin("statbel"), replace=False)
+    if written:
+        changes.catalogue = True
     stats.rows_in += table.num_rows
     covered = covered_regions(conn)
     if not covered:
@@ -257,22 +264,19 @@ def import_statbel_file(conn: Connection, run_id: int, path: Path, stats: Import
         rejected.sort()
         raise ImportRejected(f"{path.name}: {len(rejected)} rows rejected, nothing imported",
                              rejected[:staging.MAX_REJECTED], rows_in=stats.rows_in)
-    staging.commit(conn, run_id, _staged(layout.group(table)), stats, rejected, path.name)
+    staging.commit(conn, run_id, _staged(layout.group(table)), stats, rejected, path.name, changes)
     stats.rows_ok = table.num_rows  # source rows used (commit counts observations)
 
 
-def import_statbel(db: Database, paths: list[Path], *, user: str, dry_run: bool = False) -> list[ImportResult]:
-    """Each file is its own import run (and transaction), so one bad year does not block others."""
-    results = []
-    for path in map(Path, paths):
-        if not path.exists():
-            raise ValidationError(f"{path}: file not found")
+def import_statbel(unit: WriteUnit, path: Path) -> ImportResult:
+    """One Statbel file: one import run, in the transaction of the operation."""
+    path = Path(path)
+    if not path.exists():
+        raise ValidationError(f"{path}: file not found")
 
-        def work(conn: Connection, run_id: int, path: Path = path) -> ImportStats:
-            stats = ImportStats()
-            import_statbel_file(conn, run_id, path, stats)
-            return stats
+    def work(conn: Connection, run_id: int) -> ImportStats:
+        stats = ImportStats()
+        import_statbel_file(conn, run_id, path, stats, unit.changes)
+        return stats
 
-        results.append(run_import(db, kind="statbel", file_name=path.name, sha256=file_sha256([path]),
-                                  user=user, dry_run=dry_run, work=work))
-    return results
+    return run_import(unit, kind="statbel", file_name=path.name, sha256=file_sha256([path]), work=work)

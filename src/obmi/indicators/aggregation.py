@@ -1,59 +1,118 @@
-"""How the parts of an area combine into the whole, per the indicator's aggregation rule.
+"""How the parts of an area combine into the whole, per the indicator's aggregation method.
 
 Used both for aggregating up the hierarchy and for re-expressing old geography versions on new
-ones (a merged municipality is the sum of its parts). Pure functions, no database.
+ones (a merged municipality is the sum of its parts). Pure functions, no database. The methods
+are registered through the `obmi_aggregation_methods` hook; these are the built-in ones.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Sequence
 
-from obmi.indicators.catalogue import Indicator
+from obmi.hookspecs import hookimpl
+from obmi.indicators.observation import VALUE_STATUSES, Observation, Status
 
-Obs = dict  # value, numerator, denominator, n, ci_low, ci_high, status
+if TYPE_CHECKING:
+    from obmi.indicators.catalogue import Indicator
 
-_STATUS_RANK = {"final": 0, "provisional": 1, "estimated": 2}
+Parts = Sequence[tuple[int, Observation]]  # (area id, observation) of each part
+WeightOf = Callable[[int], "float | None"]
+# What a method computes for the whole: value and the fields that travel with it.
+Values = dict[str, "float | None"]
+
+_STATUS_RANK = {status: rank for rank, status in enumerate(VALUE_STATUSES)}
 
 
-def combined_status(parts: list[Obs]) -> str:
+@dataclass(frozen=True)
+class AggregationMethod:
+    name: str
+    description: str
+    combine: Callable[["Indicator", Parts, WeightOf], "Values | None"]
+    # Problems with a definition using this method (e.g. a weighted mean without weight).
+    check: Callable[["Indicator"], list[str]] = lambda ind: []
+
+
+def combined_status(parts: Sequence[Observation]) -> str:
     """The weakest status among the parts: one provisional part makes the total provisional."""
-    if all(p.get("status") == "final" for p in parts):
-        return "final"
-    return max((p.get("status") or "final" for p in parts), key=lambda s: _STATUS_RANK.get(s, 0))
-
-
-def usable(obs: Obs | None) -> bool:
-    return obs is not None and obs.get("value") is not None and obs.get("status") in _STATUS_RANK
+    if all(p.status == Status.FINAL for p in parts):
+        return Status.FINAL
+    return max((p.status or Status.FINAL for p in parts), key=lambda s: _STATUS_RANK.get(s, 0))
 
 
 def _sum(values: list[float | None]) -> float | None:
-    return None if any(v is None for v in values) else float(sum(values))
+    return None if any(v is None for v in values) else float(sum(values))  # type: ignore[arg-type]
 
 
-def combine(ind: Indicator, parts: list[tuple[int, Obs]], weight_of: Callable[[int], float | None]) -> Obs | None:
-    """Whole from parts [(area id, obs)]; None when the rule cannot produce a value."""
-    obs = [o for _, o in parts]
-    if not obs or not all(usable(o) for o in obs):
+def _combine_sum(ind: "Indicator", parts: Parts, weight_of: WeightOf) -> Values | None:
+    values: Values = {"value": _sum([o.value for _, o in parts])}
+    if all(o.n is not None for _, o in parts):
+        values["n"] = _sum([o.n for _, o in parts])
+    return values
+
+
+def _combine_ratio(ind: "Indicator", parts: Parts, weight_of: WeightOf) -> Values | None:
+    # Ratios are never averaged: recompute from the summed numerator and denominator.
+    num, den = _sum([o.numerator for _, o in parts]), _sum([o.denominator for _, o in parts])
+    if num is None or not den:
         return None
-    result: Obs = {"status": combined_status(obs), "numerator": None, "denominator": None, "n": None,
-                   "ci_low": None, "ci_high": None}
-    if ind.aggregation == "sum":
-        result["value"] = _sum([o["value"] for o in obs])
-        if all(o.get("n") is not None for o in obs):
-            result["n"] = _sum([o["n"] for o in obs])
-    elif ind.aggregation == "ratio":
-        # Ratios are never averaged: recompute from the summed numerator and denominator.
-        num, den = _sum([o.get("numerator") for o in obs]), _sum([o.get("denominator") for o in obs])
-        if num is None or not den:
-            return None
-        result.update(value=num / den * ind.scale, numerator=num, denominator=den)
-    elif ind.aggregation == "weighted_mean":
-        weights = [weight_of(area_id) for area_id, _ in parts]
-        if any(w is None for w in weights) or not sum(weights):
-            return None
-        result["value"] = sum(o["value"] * w for o, w in zip(obs, weights)) / sum(weights)
-    elif len(obs) == 1:  # "none": only a renamed area (one part) carries its value over
-        result.update({k: obs[0].get(k) for k in ("value", "numerator", "denominator", "n", "ci_low", "ci_high")})
-    else:
+    return {"value": num / den * ind.scale, "numerator": num, "denominator": den}
+
+
+def _combine_weighted_mean(ind: "Indicator", parts: Parts, weight_of: WeightOf) -> Values | None:
+    weights = [weight_of(area_id) for area_id, _ in parts]
+    if any(w is None for w in weights) or not sum(weights):  # type: ignore[arg-type]
         return None
-    return result
+    total = sum(weights)  # type: ignore[arg-type]
+    return {"value": sum(o.value * w for (_, o), w in zip(parts, weights)) / total}  # type: ignore[operator]
+
+
+def _combine_none(ind: "Indicator", parts: Parts, weight_of: WeightOf) -> Values | None:
+    if len(parts) != 1:  # only a renamed area (one part) carries its value over
+        return None
+    only = parts[0][1]
+    return {"value": only.value, "numerator": only.numerator, "denominator": only.denominator,
+            "n": only.n, "ci_low": only.ci_low, "ci_high": only.ci_high}
+
+
+def _check_ratio(ind: "Indicator") -> list[str]:
+    if bool(ind.numerator) != bool(ind.denominator):
+        return ["a ratio needs both numerator and denominator (or neither, when imports deliver them)"]
+    return []
+
+
+def _check_weighted_mean(ind: "Indicator") -> list[str]:
+    return [] if ind.weight else ["weighted_mean needs a weight indicator"]
+
+
+BUILT_IN = (
+    AggregationMethod("sum", "the sum of the parts (counts, amounts)", _combine_sum),
+    AggregationMethod("ratio", "summed numerator over summed denominator, times scale", _combine_ratio,
+                      _check_ratio),
+    AggregationMethod("weighted_mean", "mean of the parts weighted by the weight indicator",
+                      _combine_weighted_mean, _check_weighted_mean),
+    AggregationMethod("none", "not aggregated (only carried over to a renamed area)", _combine_none),
+)
+
+
+@hookimpl
+def obmi_aggregation_methods() -> list[AggregationMethod]:
+    return list(BUILT_IN)
+
+
+def method_of(ind: "Indicator") -> AggregationMethod:
+    from obmi.plugins import aggregation_methods
+    return aggregation_methods()[ind.aggregation]
+
+
+def combine(ind: "Indicator", parts: Parts, weight_of: WeightOf, *, indicator: str, area_id: int,
+            period: str, origin: str) -> Observation | None:
+    """The whole (an Observation of `area_id`) from its parts; None when the method cannot
+    produce a value (a part missing or withheld, a zero denominator, …)."""
+    if not parts or not all(o.usable for _, o in parts):
+        return None
+    values = method_of(ind).combine(ind, parts, weight_of)
+    if values is None or values.get("value") is None:
+        return None
+    return Observation(indicator, area_id, period, status=combined_status([o for _, o in parts]),
+                       origin=origin, **values)  # type: ignore[arg-type]

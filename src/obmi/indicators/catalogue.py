@@ -1,40 +1,47 @@
-"""The indicator catalogue: definitions, validation, YAML/CSV import and export."""
+"""The indicator catalogue: the definition model (pydantic), its validation, dependency order,
+reading definitions from YAML/CSV, and loading/saving them. Imports of catalogue files live in
+obmi.imports.catalogue; this module knows nothing of import runs."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
-from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Connection, insert, select, update
 
-from obmi.errors import ImportRejected, NotFound, ValidationError
-from obmi.imports.runs import ImportResult, ImportStats, file_sha256, run_import
+from obmi.auth.permissions import ACCESS_LEVELS, Access, Resource
+from obmi.errors import NotFound, ValidationError
 from obmi.indicators.formula import parse_formula
 from obmi.indicators.periods import PERIOD_TYPES
-from obmi.store import Database
-from obmi.store.tables import area_level, indicator as indicator_table
+from obmi.store.tables import indicator as indicator_table
 
-AGGREGATIONS = ("sum", "ratio", "weighted_mean", "none")
 POLARITIES = ("higher_is_better", "higher_is_worse", "neutral")
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
-LIST_FIELDS = ("themes", "levels")
+LIST_FIELDS = ("themes", "levels", "access_groups")
+# Fields that change how values are computed or disclosed: a change re-derives the indicator.
+COMPUTATION_FIELDS = ("aggregation", "numerator", "denominator", "scale", "weight", "formula", "is_count",
+                      "threshold", "threshold_indicator")
 
 
-@dataclass
-class Indicator:
+class Indicator(BaseModel):
+    """One indicator definition, as in catalogue files (docs/user-guide.md, section 3)."""
+
+    model_config = ConfigDict(extra="forbid")
+
     code: str
     name_nl: str
     name_en: str = ""
     definition_nl: str = ""
     definition_en: str = ""
     unit: str = ""
-    themes: list[str] = field(default_factory=list)
+    themes: list[str] = Field(default_factory=list)
     source: str = ""
     licence: str = ""
     aggregation: str = "sum"
@@ -48,8 +55,39 @@ class Indicator:
     is_count: bool = False  # counts of people/households: protected by the privacy threshold
     threshold: int | None = None
     threshold_indicator: str | None = None
-    levels: list[str] = field(default_factory=list)
+    levels: list[str] = Field(default_factory=list)
     frequency: str = "year"
+    # Ownership and access (auth.permissions.Access): organisation code (None: shared by the
+    # instance), the owning editor, who may see it and from which level it is public.
+    organisation: str | None = None
+    owner: str | None = None
+    access: str = "public"
+    access_groups: list[str] = Field(default_factory=list)
+    public_from_level: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        """CSV cells and YAML scalars: trimmed, empty means absent, `a;b` lists."""
+        if not isinstance(data, dict):
+            return data
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            key = key.strip() if isinstance(key, str) else key
+            if isinstance(value, str):
+                value = value.strip()
+                if value == "":
+                    continue
+                if key in LIST_FIELDS:
+                    value = [v.strip() for v in value.split(";") if v.strip()]
+                elif key == "is_count":
+                    value = value.lower() in {"1", "true", "yes", "ja"}
+            elif value is None and key in LIST_FIELDS:
+                continue
+            out[key] = value
+        if not out.get("name_en"):
+            out["name_en"] = out.get("name_nl", "")
+        return out
 
     @property
     def is_derived(self) -> bool:
@@ -62,53 +100,40 @@ class Indicator:
         refs |= {c for c in (self.numerator, self.denominator, self.weight) if c}
         return refs
 
+    @property
+    def access_rule(self) -> Access:
+        return Access(self.organisation, self.owner, self.access,  # type: ignore[arg-type]
+                      tuple(self.access_groups), self.public_from_level)
+
+    @property
+    def resource(self) -> Resource:
+        """The indicator as the object of a permission check (indicator.write)."""
+        return Resource("indicator", self.code, self.organisation, self.owner,
+                        visible_across_organisations=self.access == "public")
+
     def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.model_dump()
+
+    def computation(self) -> tuple:
+        return tuple(getattr(self, f) for f in COMPUTATION_FIELDS)
 
 
-FIELD_NAMES = [f.name for f in fields(Indicator)]
-
-
-def _coerce(raw: dict[str, Any]) -> dict[str, Any]:
-    data = {k.strip(): v for k, v in raw.items() if k and k.strip() in FIELD_NAMES}
-    for key, value in list(data.items()):
-        if isinstance(value, str):
-            value = value.strip()
-            data[key] = value if value != "" else None
-    for key in LIST_FIELDS:
-        value = data.get(key)
-        if isinstance(value, str):
-            data[key] = [v.strip() for v in value.split(";") if v.strip()]
-        elif value is None:
-            data[key] = []
-    if isinstance(data.get("is_count"), str):
-        data["is_count"] = data["is_count"].lower() in {"1", "true", "yes", "ja"}
-    for key in ("scale",):
-        if data.get(key) is not None:
-            data[key] = float(data[key])
-    for key in ("decimals", "threshold"):
-        if data.get(key) is not None:
-            data[key] = int(float(data[key]))
-    data = {k: v for k, v in data.items() if v is not None or k in ("numerator", "denominator", "weight",
-                                                                      "formula", "threshold", "threshold_indicator")}
-    if not data.get("name_en"):
-        data["name_en"] = data.get("name_nl", "")
-    return data
+FIELD_NAMES = list(Indicator.model_fields)
 
 
 def validate(ind: Indicator, known: set[str], levels: set[str] | None = None) -> list[str]:
     """Problems with one definition; `known` holds every indicator code it may refer to."""
+    from obmi.plugins import aggregation_methods
+    methods = aggregation_methods()
     problems = []
     if not _CODE.match(ind.code or ""):
         problems.append(f"code {ind.code!r} must be lower case letters, digits and _ (starting with a letter)")
     if not ind.name_nl:
         problems.append("name_nl is required")
-    if ind.aggregation not in AGGREGATIONS:
-        problems.append(f"aggregation {ind.aggregation!r} must be one of {', '.join(AGGREGATIONS)}")
-    if ind.aggregation == "ratio" and bool(ind.numerator) != bool(ind.denominator):
-        problems.append("a ratio needs both numerator and denominator (or neither, when imports deliver them)")
-    if ind.aggregation == "weighted_mean" and not ind.weight:
-        problems.append("weighted_mean needs a weight indicator")
+    if ind.aggregation not in methods:
+        problems.append(f"aggregation {ind.aggregation!r} must be one of {', '.join(methods)}")
+    else:
+        problems += methods[ind.aggregation].check(ind)
     if ind.polarity not in POLARITIES:
         problems.append(f"polarity {ind.polarity!r} must be one of {', '.join(POLARITIES)}")
     if ind.frequency not in PERIOD_TYPES:
@@ -117,6 +142,10 @@ def validate(ind: Indicator, known: set[str], levels: set[str] | None = None) ->
         problems.append("decimals must be between 0 and 6")
     if ind.threshold is not None and ind.threshold < 0:
         problems.append("threshold must be 0 or more")
+    if ind.access not in ACCESS_LEVELS:
+        problems.append(f"access {ind.access!r} must be one of {', '.join(ACCESS_LEVELS)}")
+    if ind.access == "groups" and not ind.access_groups:
+        problems.append("access groups needs access_groups (the names of the groups that may see it)")
     if ind.formula:
         try:
             parse_formula(ind.formula)
@@ -129,7 +158,7 @@ def validate(ind: Indicator, known: set[str], levels: set[str] | None = None) ->
     if ind.code in ind.inputs():
         problems.append("refers to itself")
     if levels is not None:
-        unknown = sorted(set(ind.levels) - levels)
+        unknown = sorted((set(ind.levels) | ({ind.public_from_level} if ind.public_from_level else set())) - levels)
         if unknown:
             problems.append(f"unknown levels {', '.join(unknown)}")
     return problems
@@ -137,7 +166,8 @@ def validate(ind: Indicator, known: set[str], levels: set[str] | None = None) ->
 
 def dependency_order(catalogue: dict[str, Indicator]) -> list[str]:
     """Codes so that every indicator comes after its inputs; ValueError on a cycle."""
-    order, state = [], {}
+    order: list[str] = []
+    state: dict[str, str] = {}
 
     def visit(code: str, path: tuple[str, ...]) -> None:
         if state.get(code) == "done":
@@ -171,39 +201,53 @@ def dependants(catalogue: dict[str, Indicator], codes: Iterable[str]) -> set[str
 
 # ------------------------------------------------------------------------------------ persistence
 
+def _from_row(mapping: Any) -> Indicator:
+    # Rows in the store were validated when written: construct without validating again (the
+    # catalogue is read on every request).
+    data = {k: mapping[k] for k in FIELD_NAMES}
+    data["themes"], data["levels"], data["access_groups"] = (list(mapping["themes"] or []), list(mapping["levels"] or []),
+                                                              list(mapping["access_groups"] or []))
+    return Indicator.model_construct(**data)
+
+
 def load_catalogue(conn: Connection) -> dict[str, Indicator]:
-    rows = conn.execute(select(indicator_table))
-    names = set(FIELD_NAMES)
-    return {r.code: Indicator(**{k: v for k, v in r._mapping.items() if k in names}) for r in rows}
+    """Every definition in the store (no access filtering: see obmi.query.visibility)."""
+    return {r.code: _from_row(r._mapping) for r in conn.execute(select(indicator_table))}
 
 
 def get_indicator(conn: Connection, code: str) -> Indicator:
     row = conn.execute(select(indicator_table).where(indicator_table.c.code == code)).first()
     if row is None:
         raise NotFound(f"unknown indicator {code!r}")
-    names = set(FIELD_NAMES)
-    return Indicator(**{k: v for k, v in row._mapping.items() if k in names})
+    return _from_row(row._mapping)
 
 
-def upsert_indicators(conn: Connection, items: list[Indicator], stats: ImportStats,
-                      *, replace: bool = True) -> None:
+def upsert_indicators(conn: Connection, items: list[Indicator], *, replace: bool = True
+                      ) -> tuple[dict[str, int], list[tuple[Indicator | None, Indicator]]]:
     """Insert new definitions; update changed ones (only when `replace`, so built-in readers never
-    overwrite what an analyst edited)."""
+    overwrite what an analyst edited). Returns counts and the (old, new) pairs written."""
     existing = load_catalogue(conn)
     now = datetime.now(timezone.utc)
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    written: list[tuple[Indicator | None, Indicator]] = []
     for ind in items:
         row = ind.as_row()
         old = existing.get(ind.code)
         if old is None:
             conn.execute(insert(indicator_table).values(**row, updated_at=now))
-            stats.inserted += 1
+            counts["inserted"] += 1
+            written.append((None, ind))
         elif replace and old.as_row() != row:
             conn.execute(update(indicator_table).where(indicator_table.c.code == ind.code)
                          .values(**row, updated_at=now))
-            stats.updated += 1
+            counts["updated"] += 1
+            written.append((old, ind))
         else:
-            stats.unchanged += 1
+            counts["unchanged"] += 1
+    return counts, written
 
+
+# ------------------------------------------------------------------------------------ files
 
 def parse_definitions(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(line or item number, raw mapping) from a YAML or CSV catalogue file."""
@@ -225,9 +269,21 @@ def parse_definitions(path: Path) -> list[tuple[int, dict[str, Any]]]:
     raise ValidationError(f"{path.name}: catalogue files are .yaml, .yml or .csv")
 
 
-def build_indicators(raw_items: list[tuple[int, dict]], existing: set[str], levels: set[str] | None,
-                     where: str) -> tuple[list[Indicator], list[tuple[int, str]]]:
-    built, rejected, seen = [], [], set()
+def _pydantic_problems(exc: PydanticValidationError) -> str:
+    problems = []
+    for item in exc.errors():
+        field = ".".join(str(p) for p in item["loc"])
+        error = item.get("ctx", {}).get("error")
+        problems.append(str(error) if error is not None else f"{field}: {item['msg']}")
+    return "; ".join(problems)
+
+
+def build_indicators(raw_items: list[tuple[int, dict]], existing: set[str], levels: set[str] | None
+                     ) -> tuple[list[tuple[int, Indicator]], list[tuple[int, str]]]:
+    """Definitions from raw mappings, each checked; (line, indicator) pairs and rejected lines."""
+    built: list[tuple[int, Indicator]] = []
+    rejected: list[tuple[int, str]] = []
+    seen: set[str] = set()
     for line, raw in raw_items:
         unknown = sorted(str(k) for k in raw if k and str(k).strip() not in FIELD_NAMES)
         if unknown:
@@ -238,9 +294,9 @@ def build_indicators(raw_items: list[tuple[int, dict]], existing: set[str], leve
             rejected.append((line, f"{' and '.join(missing)} required"))
             continue
         try:
-            ind = Indicator(**_coerce(raw))
-        except (TypeError, ValueError) as exc:
-            rejected.append((line, str(exc)))
+            ind = Indicator.model_validate(raw)
+        except PydanticValidationError as exc:
+            rejected.append((line, f"{str(raw.get('code')).strip()}: {_pydantic_problems(exc)}"))
             continue
         if ind.code in seen:
             rejected.append((line, f"duplicate indicator {ind.code}"))
@@ -250,64 +306,33 @@ def build_indicators(raw_items: list[tuple[int, dict]], existing: set[str], leve
     known = existing | seen
     for line, ind in built:
         rejected += [(line, f"{ind.code}: {p}") for p in validate(ind, known, levels)]
-    items = [ind for _, ind in built]
     if not rejected:
-        catalogue = {i.code: i for i in items}
         try:
-            dependency_order(catalogue)
+            dependency_order({i.code: i for _, i in built})
         except ValueError as exc:
             first = next((line for line, ind in built if ind.code in str(exc)), 0)
             rejected.append((first, str(exc)))
-    return items, rejected
+    return built, rejected
 
 
-def import_catalogue(db: Database, path: Path, *, user: str, dry_run: bool = False) -> ImportResult:
-    path = Path(path)
-
-    def work(conn: Connection, run_id: int) -> ImportStats:
-        raw_items = parse_definitions(path)
-        existing = set(load_catalogue(conn))
-        levels = {r.code for r in conn.execute(select(area_level.c.code))} or None
-        where = "item" if path.suffix.lower() in {".yaml", ".yml"} else "line"
-        items, rejected = build_indicators(raw_items, existing, levels, where)
-        if rejected:
-            raise ImportRejected(f"{path.name}: {len(rejected)} problems, nothing imported", rejected,
-                                 unit=where)
-        stats = ImportStats(rows_in=len(raw_items), rows_ok=len(items))
-        upsert_indicators(conn, items, stats)
-        merged = load_catalogue(conn)
-        try:
-            dependency_order(merged)
-        except ValueError as exc:
-            raise ImportRejected(f"{path.name}: {exc}", [(0, str(exc))]) from None
-        return stats
-
-    if not path.exists():
-        raise ValidationError(f"{path}: file not found")
-    return run_import(db, kind="catalogue", file_name=path.name, sha256=file_sha256([path]),
-                      user=user, dry_run=dry_run, work=work)
-
-
-def export_catalogue(db: Database, fmt: str) -> str:
-    db.require_schema()
-    with db.engine.connect() as conn:
-        items = [i.as_row() for i in load_catalogue(conn).values()]
+def dump_catalogue(items: list[Indicator], fmt: str) -> str:
+    rows = [i.as_row() for i in sorted(items, key=lambda i: i.code)]
     if fmt == "yaml":
-        return yaml.safe_dump({"indicators": items}, allow_unicode=True, sort_keys=False)
+        return yaml.safe_dump({"indicators": rows}, allow_unicode=True, sort_keys=False)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=FIELD_NAMES)
         writer.writeheader()
-        for item in items:
+        for item in rows:
             writer.writerow({k: ";".join(v) if k in LIST_FIELDS else v for k, v in item.items()})
         return out.getvalue()
-    raise ValidationError(f"unknown format {fmt!r}: use yaml or csv")
+    raise ValidationError(f"unknown format {fmt!r}: use yaml or csv", {"format": ["yaml or csv"]})
 
 
 def load_builtin(name: str) -> list[Indicator]:
     """A catalogue shipped in obmi/catalogue/<name>.yaml (definitions of the built-in readers)."""
     path = Path(__file__).resolve().parent.parent / "catalogue" / f"{name}.yaml"
-    items, rejected = build_indicators(parse_definitions(path), set(), None, "item")
+    built, rejected = build_indicators(parse_definitions(path), set(), None)
     if rejected:
         raise RuntimeError(f"built-in catalogue {name} is invalid: {rejected}")
-    return items
+    return [ind for _, ind in built]

@@ -1,77 +1,101 @@
-"""Disclosure rules. Each rule takes the rows of one query result and returns them with unsafe
-values removed. Rules run in the query layer, so every channel (page, API, CSV, XLSX, PDF,
-OData, cache) gets the same protected rows. Secondary suppression and survey rules are added
-to `default_rules()` — no channel needs to change."""
+"""Disclosure control. Rules decide, when data is written, which stored cells are withheld; the
+decision is stored with the cell (`observation.disclosure` = the rule's reason) over the whole
+table, so every query, channel and cache sees the same pattern. The query layer then publishes
+a withheld cell with status `suppressed` and no value of any kind (obmi.query.observations).
+
+Rules are registered through the `obmi_disclosure_rules` hook and run in order by the write
+pipeline. Each rule owns its reason: it sets and clears only cells carrying its own reason (or
+none), so a later rule (secondary suppression) adds to an earlier one and never undoes it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, NamedTuple, Protocol
+from typing import Mapping, Protocol
 
+from sqlalchemy import Connection, and_, case, literal, null, or_, select, update
+
+from obmi.hookspecs import hookimpl
 from obmi.indicators.catalogue import Indicator
+from obmi.store.tables import observation
 
-PROTECTED_FIELDS = ("value", "numerator", "denominator", "n", "ci_low", "ci_high")
-_NO_VALUES = dict.fromkeys(PROTECTED_FIELDS)
-
-
-class Row(NamedTuple):
-    """One published observation. A named tuple: a map of 3,000 wijken builds 3,000 of these per
-    request, and a tuple is built several times faster than a frozen dataclass."""
-    area_id: int
-    area_code: str
-    area_name: str
-    level: str
-    period: str
-    value: float | None
-    status: str
-    numerator: float | None = None
-    denominator: float | None = None
-    n: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
+# indicator → periods to decide (None: every period of the indicator)
+Scope = Mapping[str, "set[str] | None"]
 
 
 @dataclass(frozen=True)
-class DisclosureContext:
-    indicator: Indicator
-    default_threshold: int
-    # (indicator code, [(area id, period)]) → {(area id, period): raw value}; raw values never leave
-    raw_values: Callable[[str, list[tuple[int, str]]], dict[tuple[int, str], float | None]]
+class DisclosureDecision:
+    """What one rule changed: cells newly withheld and cells released again."""
+    withheld: int = 0
+    released: int = 0
 
 
 class DisclosureRule(Protocol):
-    def apply(self, ctx: DisclosureContext, rows: list[Row]) -> list[Row]: ...
+    name: str  # also the reason stored with the cells it withholds
+
+    def decide(self, conn: Connection, scope: Scope, catalogue: Mapping[str, Indicator],
+               default_threshold: int) -> DisclosureDecision: ...
 
 
-def suppress(row: Row) -> Row:
-    return row._replace(status="suppressed", **_NO_VALUES)
+def threshold_dependants(catalogue: Mapping[str, Indicator], scope: Scope) -> dict[str, "set[str] | None"]:
+    """`scope` plus the indicators whose threshold indicator is in it (share_65plus is decided
+    on pop_65plus: a new pop_65plus value can withhold or release a share)."""
+    out: dict[str, set[str] | None] = dict(scope)
+    for ind in catalogue.values():
+        basis = ind.threshold_indicator
+        if basis in scope and ind.code not in out:
+            out[ind.code] = scope[basis]
+        elif basis in scope and out[ind.code] is not None:
+            periods = scope[basis]
+            out[ind.code] = None if periods is None else out[ind.code] | periods  # type: ignore[operator]
+    return out
 
 
 class PrimarySuppression:
-    """A count below the threshold (default 5) is suppressed; 0 is shown. A ratio is suppressed
-    when its threshold indicator is below the threshold (or unknown) at that area and period."""
+    """A count below the threshold (the indicator's, else OBMI_DEFAULT_THRESHOLD) is withheld;
+    0 is shown. A ratio or rate is withheld when its threshold indicator is below the threshold
+    (or unknown) at that area and period; a value with a respondent count `n` below it too."""
 
-    def apply(self, ctx: DisclosureContext, rows: list[Row]) -> list[Row]:
-        ind = ctx.indicator
-        threshold = ind.threshold if ind.threshold is not None else ctx.default_threshold
+    name = "primary"
+
+    def decide(self, conn: Connection, scope: Scope, catalogue: Mapping[str, Indicator],
+               default_threshold: int) -> DisclosureDecision:
+        withheld = released = 0
+        for code, periods in sorted(scope.items()):
+            ind = catalogue.get(code)
+            if ind is None:
+                continue
+            flag = self._flag(ind, default_threshold)
+            target = and_(observation.c.indicator == code,
+                          or_(observation.c.disclosure.is_(None), observation.c.disclosure == self.name),
+                          observation.c.disclosure.is_distinct_from(flag))
+            if periods is not None:
+                if not periods:
+                    continue
+                target = and_(target, observation.c.period.in_(sorted(periods)))
+            result = conn.execute(update(observation).where(target).values(disclosure=flag)
+                                  .returning(observation.c.disclosure))
+            for (now,) in result:
+                withheld, released = (withheld + 1, released) if now else (withheld, released + 1)
+        return DisclosureDecision(withheld, released)
+
+    def _flag(self, ind: Indicator, default_threshold: int):
+        """SQL expression: this rule's reason for a cell to be withheld, or NULL."""
+        threshold = ind.threshold if ind.threshold is not None else default_threshold
+        o = observation.c
         if threshold <= 0:
-            return rows
+            return null()
+        reason = literal(self.name)
         if ind.threshold_indicator:
-            basis = ctx.raw_values(ind.threshold_indicator, [(r.area_id, r.period) for r in rows])
-            return [self._check(r, basis.get((r.area_id, r.period)), threshold, missing_is_unsafe=True)
-                    for r in rows]
-        if ind.is_count:
-            return [self._check(r, r.value, threshold) for r in rows]
-        return [self._check(r, r.n, threshold) if r.n is not None else r for r in rows]
-
-    @staticmethod
-    def _check(row: Row, basis: float | None, threshold: int, missing_is_unsafe: bool = False) -> Row:
-        if row.value is None and row.status != "suppressed":
-            return row  # nothing to protect (missing, not applicable)
-        if basis is None:
-            return suppress(row) if missing_is_unsafe else row
-        return suppress(row) if 0 < basis < threshold else row
+            b = observation.alias("basis")
+            basis = (select(b.c.value).where(b.c.indicator == ind.threshold_indicator,
+                                             b.c.area_id == o.area_id, b.c.period == o.period)
+                     .scalar_subquery())
+            return case((o.value.is_(None), null()), (basis.is_(None), reason),
+                        (and_(basis > 0, basis < threshold), reason), else_=null())
+        measure = o.value if ind.is_count else o.n
+        return case((and_(o.value.is_not(None), measure > 0, measure < threshold), reason), else_=null())
 
 
-def default_rules() -> list[DisclosureRule]:
+@hookimpl
+def obmi_disclosure_rules() -> list[DisclosureRule]:
     return [PrimarySuppression()]

@@ -1,5 +1,6 @@
-"""Reads of the geography: levels, areas and their GeoJSON (no observations, so no disclosure
-control is needed here)."""
+"""Reads of the geography: levels, areas, where an area lies, and GeoJSON. The one place that
+answers "which level", "which area" and "which areas lie within" for every caller (pages, API,
+fact sheets, PDF reports). No observations, so no disclosure control is needed here."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from dataclasses import dataclass
 
 import shapely
 from shapely.geometry import shape
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from obmi.errors import NotFound, ValidationError
+from obmi.geo.codes import AreaKey
 from obmi.store.tables import area, area_geometry, area_level, area_link
 
 
@@ -26,15 +28,81 @@ class LevelInfo:
     user_defined: bool
     areas: int
     with_geometry: int
+    sort_order: int = 0
+
+
+@dataclass(frozen=True)
+class AreaRef:
+    id: int
+    level: str
+    code: str
+    name: str
+    level_name: str
 
 
 def list_levels(conn: Connection) -> list[LevelInfo]:
-    counts = dict(conn.execute(select(area.c.level, func.count()).group_by(area.c.level)).all())
-    shaped = dict(conn.execute(select(area.c.level, func.count()).join(area_geometry, area_geometry.c.area_id == area.c.id)
+    counts = dict(conn.execute(select(area.c.level, func.count()).group_by(area.c.level)).all())  # type: ignore[arg-type]
+    shaped = dict(conn.execute(select(area.c.level, func.count()).join(area_geometry, area_geometry.c.area_id == area.c.id)  # type: ignore[arg-type]
                                .group_by(area.c.level)).all())
     rows = conn.execute(select(area_level).order_by(area_level.c.sort_order, area_level.c.code))
     return [LevelInfo(r.code, r.name_nl, r.name_en, r.family, r.is_current, r.valid_from, r.valid_to,
-                      r.user_defined, counts.get(r.code, 0), shaped.get(r.code, 0)) for r in rows]
+                      r.user_defined, counts.get(r.code, 0), shaped.get(r.code, 0), r.sort_order) for r in rows]
+
+
+def level_orders(conn: Connection) -> dict[str, int]:
+    """Level → sort order (fine levels small): for "public from level X up"."""
+    return {r.code: r.sort_order for r in conn.execute(select(area_level.c.code, area_level.c.sort_order))}
+
+
+def check_level(conn: Connection, level: str) -> None:
+    if conn.execute(select(area_level.c.code).where(area_level.c.code == level)).first() is None:
+        known = ", ".join(r.code for r in conn.execute(select(area_level.c.code).order_by(area_level.c.sort_order)))
+        raise NotFound(f"unknown level {level!r} (known: {known})")
+
+
+def find_area(conn: Connection, level: str, code: str) -> AreaRef:
+    row = conn.execute(select(area.c.id, area.c.level, area.c.code, area.c.name, area_level.c.name_nl)
+                       .join(area_level, area_level.c.code == area.c.level)
+                       .where(area.c.level == level, area.c.code == code)).first()
+    if row is None:
+        check_level(conn, level)
+        raise NotFound(f"unknown area {code!r} at level {level!r}")
+    return AreaRef(row.id, row.level, row.code, row.name, row.name_nl)
+
+
+def within_ids(conn: Connection, parent: AreaKey) -> Select:
+    """Subquery of the ids of areas lying directly in `parent` (its children at every level)."""
+    ref = find_area(conn, *parent)
+    return select(area_link.c.child_id).where(area_link.c.parent_id == ref.id, area_link.c.relation == "parent")
+
+
+def areas_of_level(conn: Connection, level: str, *, within: AreaKey | None = None,
+                   include_unknown: bool = True) -> Select:
+    """Select of (id, code, name, is_unknown) of a level's areas, optionally only those within
+    an area; ordered by code."""
+    check_level(conn, level)
+    stmt = (select(area.c.id, area.c.code, area.c.name, area.c.is_unknown)
+            .where(area.c.level == level).order_by(area.c.code))
+    if within is not None:
+        stmt = stmt.where(area.c.id.in_(within_ids(conn, within)))
+    if not include_unknown:
+        stmt = stmt.where(area.c.is_unknown.is_(False))
+    return stmt
+
+
+def ancestors(conn: Connection, area_id: int) -> list[AreaRef]:
+    """Every area this one lies in (parent links, transitively), nearest first."""
+    found, frontier, seen = [], [area_id], {area_id}
+    while frontier:
+        rows = conn.execute(select(area.c.id, area.c.level, area.c.code, area.c.name, area_level.c.name_nl,
+                                   area_level.c.sort_order)
+                            .join(area_link, area_link.c.parent_id == area.c.id)
+                            .join(area_level, area_level.c.code == area.c.level)
+                            .where(area_link.c.child_id.in_(frontier), area_link.c.relation == "parent")).all()
+        frontier = [r.id for r in rows if r.id not in seen]
+        seen.update(frontier)
+        found += [(r.sort_order, AreaRef(r.id, r.level, r.code, r.name, r.name_nl)) for r in rows if r.id in frontier]
+    return [ref for _, ref in sorted(found, key=lambda x: x[0])]
 
 
 METRES_PER_DEGREE = 111_320  # at the equator; Flanders (51°N) is narrower east-west: good enough to
@@ -49,7 +117,7 @@ def _simplified(text: str, tolerance: float | None) -> dict:
     return json.loads(shapely.to_geojson(shapely.set_precision(simple, 1e-6)))
 
 
-def feature_collection(conn: Connection, level: str, *, within: tuple[str, str] | None = None,
+def feature_collection(conn: Connection, level: str, *, within: AreaKey | None = None,
                        detail: str = "web", tolerance: float | None = None) -> dict:
     """GeoJSON FeatureCollection (WGS84) of a level's areas; `detail` is `web` (simplified when
     imported) or `full`; `tolerance` (metres) simplifies the full geometry further on request."""
@@ -59,18 +127,10 @@ def feature_collection(conn: Connection, level: str, *, within: tuple[str, str] 
         raise ValidationError("tolerance must be between 0 and 10000 metres", {"tolerance": [str(tolerance)]})
     if tolerance is not None:
         detail = "full"
-    if conn.execute(select(area_level.c.code).where(area_level.c.code == level)).first() is None:
-        raise NotFound(f"unknown level {level!r}")
     column = area_geometry.c.geometry_web if detail == "web" else area_geometry.c.geometry
-    stmt = (select(area.c.code, area.c.name, column.label("geometry"))
-            .join(area_geometry, area_geometry.c.area_id == area.c.id)
-            .where(area.c.level == level).order_by(area.c.code))
-    if within:
-        parent = conn.execute(select(area.c.id).where(area.c.level == within[0], area.c.code == within[1])).first()
-        if parent is None:
-            raise NotFound(f"unknown area {within[1]!r} at level {within[0]!r}")
-        stmt = stmt.where(area.c.id.in_(select(area_link.c.child_id).where(
-            area_link.c.parent_id == parent.id, area_link.c.relation == "parent")))
+    areas = areas_of_level(conn, level, within=within).subquery()
+    stmt = (select(areas.c.code, areas.c.name, column.label("geometry"))
+            .join(area_geometry, area_geometry.c.area_id == areas.c.id).order_by(areas.c.code))
     features = [{"type": "Feature", "id": r.code, "properties": {"code": r.code, "name": r.name},
                  "geometry": _simplified(r.geometry, tolerance)} for r in conn.execute(stmt)]
     return {"type": "FeatureCollection", "features": features}

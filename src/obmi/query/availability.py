@@ -1,16 +1,18 @@
-"""What data exists: periods and levels per indicator, search, data version (for caching)."""
+"""What data exists: periods and levels per indicator, last update, search."""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, func, or_, select
+
+from obmi.indicators.periods import sort_periods
 
 from obmi.store.tables import area, area_level, import_run, indicator, observation
 
 
 def periods_of(conn: Connection, code: str, level: str) -> list[str]:
     rows = conn.execute(select(observation.c.period).distinct().join(area, area.c.id == observation.c.area_id)
-                        .where(observation.c.indicator == code, area.c.level == level).order_by(observation.c.period))
-    return [r.period for r in rows]
+                        .where(observation.c.indicator == code, area.c.level == level))
+    return sort_periods(r.period for r in rows)
 
 
 def levels_of(conn: Connection, code: str) -> list[str]:
@@ -28,20 +30,15 @@ def last_update(conn: Connection, code: str):
                                                    .where(observation.c.indicator == code)))).scalar()
 
 
-def data_version(conn: Connection) -> int:
-    """Changes with every import that changed something: the key of every cache."""
-    return conn.execute(select(func.coalesce(func.max(import_run.c.id), 0))
-                        .where(import_run.c.status == "ok")).scalar_one()
-
-
-def search(conn: Connection, text: str, limit: int = 20) -> dict[str, list[dict]]:
-    """Indicators (code, names, definitions, themes) and areas (names) containing every word."""
+def search(conn: Connection, text: str, visible: set[str], limit: int = 20) -> dict[str, list[dict]]:
+    """Indicators among `visible` (code, names, definitions) and areas (names) containing every word."""
     words = [w for w in text.lower().split() if w][:6]
     if not words:
         return {"indicators": [], "areas": []}
     ind_cols = (indicator.c.code, indicator.c.name_nl, indicator.c.name_en, indicator.c.definition_nl,
                 indicator.c.definition_en)
-    ind_query = select(indicator.c.code, indicator.c.name_nl, indicator.c.name_en, indicator.c.unit)
+    ind_query = (select(indicator.c.code, indicator.c.name_nl, indicator.c.name_en, indicator.c.unit)
+                 .where(indicator.c.code.in_(sorted(visible))))
     area_query = (select(area.c.level, area.c.code, area.c.name, area_level.c.name_nl.label("level_name"))
                   .join(area_level, area_level.c.code == area.c.level)
                   .where(area.c.is_unknown.is_(False), area_level.c.is_current.is_(True)))

@@ -1,4 +1,5 @@
-"""Observations by indicator, level, period and area — with disclosure control applied."""
+"""Observations by indicator, level, period and area — as the actor may see them, with the
+stored disclosure decisions applied."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, and_, select
 
-from obmi.errors import NotFound, ValidationError
-from obmi.indicators.catalogue import Indicator, get_indicator
-from obmi.indicators.periods import parse_period
-from obmi.privacy.suppression import DisclosureContext, DisclosureRule, Row, default_rules
-from obmi.store.tables import area, area_level, area_link, observation
+from obmi.errors import Conflict, ValidationError
+from obmi.geo.codes import AreaKey
+from obmi.indicators.catalogue import Indicator
+from obmi.indicators.observation import Observation, Status
+from obmi.indicators.periods import parse_period, sort_periods
+from obmi.query.areas import areas_of_level
+from obmi.query.visibility import CatalogueView
+from obmi.store.state import read_state
+from obmi.store.tables import area, observation
 
 
 @dataclass(frozen=True)
@@ -19,7 +24,7 @@ class ObservationQuery:
     level: str
     period: str | None = None  # None: every period; "latest": the most recent with data
     areas: tuple[str, ...] = ()  # area codes; empty: every area of the level
-    within: tuple[str, str] | None = None  # (level, code): only areas lying in that area
+    within: AreaKey | None = None  # only areas lying in that area
 
 
 @dataclass
@@ -27,33 +32,41 @@ class QueryResult:
     indicator: Indicator
     level: str
     periods: list[str]
-    rows: list[Row] = field(default_factory=list)
+    rows: list[Observation] = field(default_factory=list)
 
     @property
     def count(self) -> int:
         return len(self.rows)
 
 
-def _check_level(conn: Connection, level: str) -> None:
-    if conn.execute(select(area_level.c.code).where(area_level.c.code == level)).first() is None:
-        known = ", ".join(r.code for r in conn.execute(select(area_level.c.code).order_by(area_level.c.sort_order)))
-        raise NotFound(f"unknown level {level!r} (known: {known})")
+def check_disclosure_state(conn: Connection, default_threshold: int) -> None:
+    """Refuse to publish cells decided with another default threshold than the one configured:
+    raising OBMI_DEFAULT_THRESHOLD must never leave the smaller cells of the old one visible."""
+    decided = read_state(conn).default_threshold
+    if decided is not None and decided != default_threshold:
+        raise Conflict(f"disclosure control was applied with threshold {decided}, but OBMI_DEFAULT_THRESHOLD "
+                       f"is {default_threshold}: an administrator must run `obmi derive` first")
 
 
-def _area_filter(conn: Connection, q: ObservationQuery):
-    conditions = [area.c.level == q.level]
-    if q.areas:
-        conditions.append(area.c.code.in_(q.areas))
-    if q.within:
-        parent = conn.execute(select(area.c.id).where(area.c.level == q.within[0], area.c.code == q.within[1])).first()
-        if parent is None:
-            raise NotFound(f"unknown area {q.within[1]!r} at level {q.within[0]!r}")
-        conditions.append(area.c.id.in_(select(area_link.c.child_id).where(
-            area_link.c.parent_id == parent.id, area_link.c.relation == "parent")))
-    return and_(*conditions)
+def publish(ind: Indicator, rows: list[Observation]) -> list[Observation]:
+    """The last step of every read: withheld cells lose every value; values are rounded to the
+    indicator's decimals."""
+    return [_round(row.withheld() if row.disclosure else row, ind.decimals) for row in rows]
 
 
-def _periods(conn: Connection, q: ObservationQuery, area_filter) -> list[str] | None:
+def _round(row: Observation, decimals: int) -> Observation:
+    value, ci_low, ci_high = row.value, row.ci_low, row.ci_high
+    if ci_low is None and ci_high is None and (value is None or value.is_integer()):
+        return row  # withheld, missing or a count: nothing to round
+    value = None if value is None else round(value, decimals)
+    ci_low = None if ci_low is None else round(ci_low, decimals)
+    ci_high = None if ci_high is None else round(ci_high, decimals)
+    if value == row.value and ci_low == row.ci_low and ci_high == row.ci_high:
+        return row  # already rounded: no copy
+    return row._replace(value=value, ci_low=ci_low, ci_high=ci_high)
+
+
+def _periods(conn: Connection, q: ObservationQuery, area_ids) -> list[str] | None:
     if q.period is None:
         return None
     if q.period != "latest":
@@ -61,78 +74,40 @@ def _periods(conn: Connection, q: ObservationQuery, area_filter) -> list[str] | 
             return [parse_period(q.period)[0]]
         except ValueError as exc:
             raise ValidationError(str(exc), {"period": [str(exc)]}) from None
-    latest = conn.execute(select(observation.c.period).join(area, area.c.id == observation.c.area_id)
-                          .where(observation.c.indicator == q.indicator, area_filter)
-                          .order_by(observation.c.period.desc()).limit(1)).scalar()
-    return [latest] if latest else []
+    found = conn.execute(select(observation.c.period).distinct()
+                         .where(observation.c.indicator == q.indicator, observation.c.area_id.in_(area_ids))).all()
+    periods = sort_periods(r.period for r in found)
+    return periods[-1:]
 
 
-# Above this many areas the raw loader selects them with the query's own area filter (a
-# subquery) instead of one bound parameter per area id: a map of 3,000 wijken would otherwise
-# send, parse and plan 3,000 parameters for every threshold indicator.
-MAX_LISTED_AREAS = 200
-
-
-def _raw_loader(conn: Connection, area_ids=None):
-    """`area_ids`: optional subquery selecting (a superset of) the areas that will be asked for."""
-    def load(code: str, keys: list[tuple[int, str]]) -> dict[tuple[int, str], float | None]:
-        if not keys:
-            return {}
-        ids, periods = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
-        by_area = (observation.c.area_id.in_(area_ids) if area_ids is not None and len(ids) > MAX_LISTED_AREAS
-                   else observation.c.area_id.in_(ids))
-        rows = conn.execute(select(observation.c.area_id, observation.c.period, observation.c.value)
-                            .where(observation.c.indicator == code, observation.c.period.in_(periods), by_area)).all()
-        wanted = set(keys)
-        return {key: value for area_id, period, value in rows if (key := (area_id, period)) in wanted}
-    return load
-
-
-def _round(row: Row, decimals: int) -> Row:
-    value, ci_low, ci_high = row.value, row.ci_low, row.ci_high
-    if ci_low is None and ci_high is None and (value is None or value.is_integer()):
-        return row  # suppressed, missing or a count: nothing to round
-    value = None if value is None else round(value, decimals)
-    ci_low = None if ci_low is None else round(ci_low, decimals)
-    ci_high = None if ci_high is None else round(ci_high, decimals)
-    if value == row.value and ci_low == row.ci_low and ci_high == row.ci_high:
-        return row  # already rounded (counts, most values): no copy
-    return row._replace(value=value, ci_low=ci_low, ci_high=ci_high)
-
-
-def protect(ind: Indicator, rows: list[Row], raw_values, default_threshold: int,
-            rules: list[DisclosureRule] | None) -> list[Row]:
-    """The disclosure rules, then rounding to the indicator's decimals: the last step of every
-    read of observations (this module and query.series)."""
-    ctx = DisclosureContext(ind, default_threshold, raw_values)
-    for rule in rules if rules is not None else default_rules():
-        rows = rule.apply(ctx, rows)
-    return [_round(row, ind.decimals) for row in rows]
-
-
-def query_observations(conn: Connection, q: ObservationQuery, *, default_threshold: int = 5,
-                       rules: list[DisclosureRule] | None = None) -> QueryResult:
-    ind = get_indicator(conn, q.indicator)
-    _check_level(conn, q.level)
-    area_filter = _area_filter(conn, q)
-    periods = _periods(conn, q, area_filter)
+def query_observations(conn: Connection, q: ObservationQuery, *, view: CatalogueView,
+                       default_threshold: int) -> QueryResult:
+    ind = view.get(q.indicator)
+    areas = areas_of_level(conn, q.level, within=q.within)
+    view.require_level(ind, q.level)
+    check_disclosure_state(conn, default_threshold)
+    if q.areas:
+        areas = areas.where(area.c.code.in_(q.areas))
+    areas = areas.subquery()
+    periods = _periods(conn, q, select(areas.c.id))
     o = observation.c
-    join = and_(o.area_id == area.c.id, o.indicator == q.indicator)
+    join = and_(o.area_id == areas.c.id, o.indicator == q.indicator)
     if periods is not None:
         join = and_(join, o.period.in_(periods))
-    stmt = (select(area.c.id, area.c.code, area.c.name, area.c.is_unknown, o.period, o.value, o.status,
-                   o.numerator, o.denominator, o.n, o.ci_low, o.ci_high)
-            .select_from(area.outerjoin(observation, join)).where(area_filter)
-            .order_by(area.c.code, o.period))
-    rows = []
+    stmt = (select(areas.c.id, areas.c.code, areas.c.name, areas.c.is_unknown, o.period, o.value, o.status,
+                   o.numerator, o.denominator, o.n, o.ci_low, o.ci_high, o.disclosure)
+            .select_from(areas.outerjoin(observation, join)).order_by(areas.c.code, o.period))
+    rows: list[Observation] = []
+    code_ = q.indicator
     level = q.level
     # Tuple unpacking: named attribute access on result rows costs 3× more at thousands of rows.
-    for id_, code, name, is_unknown, period, value, status, numerator, denominator, n, ci_low, ci_high \
-            in conn.execute(stmt).all():
+    for id_, code, name, is_unknown, period, value, status, num, den, n, lo, hi, disclosure in conn.execute(stmt).all():
         if period is None:  # no observation for this area
             if periods and not is_unknown:  # a map needs to know which areas have no data
-                rows += [Row(id_, code, name, level, p, None, "missing") for p in periods]
+                rows += [Observation(code_, id_, p, None, Status.MISSING, area_code=code, area_name=name, level=level)
+                         for p in periods]
             continue
-        rows.append(Row(id_, code, name, level, period, value, status, numerator, denominator, n, ci_low, ci_high))
-    rows = protect(ind, rows, _raw_loader(conn, select(area.c.id).where(area_filter)), default_threshold, rules)
-    return QueryResult(ind, q.level, periods if periods is not None else sorted({r.period for r in rows}), rows)
+        rows.append(Observation(code_, id_, period, value, status, num, den, n, lo, hi, disclosure=disclosure,
+                                area_code=code, area_name=name, level=level))
+    rows = publish(ind, rows)
+    return QueryResult(ind, q.level, periods if periods is not None else sort_periods({r.period for r in rows}), rows)

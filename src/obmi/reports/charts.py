@@ -2,7 +2,7 @@
 renderer (through vl-convert) and the web pages (through vega-embed).
 
 Disclosure: the specs only ever hold values that a disclosure-controlled read published
-(`KeyFigure`/`Point` values). A suppressed or missing value is a gap (line) or a labelled empty
+(`KeyFigure`/`Observation` values). A suppressed or missing value is a gap (line) or a labelled empty
 bar, never a zero, and no numerators, denominators or raw counts are added to tooltips.
 """
 
@@ -74,7 +74,7 @@ def fill_periods(periods: list[str]) -> list[str]:
 def sparkline_spec(points: Iterable[Any], *, unit: str = "", decimals: int = 0, lang: str = "nl",
                    width: int = 90, height: int = 18, color: str = SUBJECT_COLOR,
                    description: str | None = None) -> dict[str, Any]:
-    """A small line of a series (`Point`s or mappings with `period` and `value`). Suppressed and
+    """A small line of a series (`Observation`s or mappings with `period` and `value`). Suppressed and
     missing values — and years without a row — are gaps in the line, never zeros. The latest
     published value and isolated values (no neighbour to connect to) get a dot."""
     values = {str(_get(p, "period")): _get(p, "value") for p in points}

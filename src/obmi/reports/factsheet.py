@@ -8,10 +8,13 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Connection, select
 
-from obmi.errors import NotFound, ValidationError
-from obmi.indicators.catalogue import Indicator, load_catalogue
+from obmi.errors import ValidationError
+from obmi.indicators.catalogue import Indicator
+from obmi.indicators.observation import Observation
+from obmi.query.areas import AreaRef, ancestors, find_area
 from obmi.query.series import query_series
-from obmi.store.tables import area, area_level, area_link, observation
+from obmi.query.visibility import CatalogueView
+from obmi.store.tables import observation
 
 THEME_ORDER = ("demografie", "vergrijzing", "diversiteit", "inkomen", "ruimte")
 DEFAULT_REFERENCE_LEVELS = ("gemeente", "provincie", "gewest")
@@ -22,22 +25,6 @@ CENTRUMSTEDEN = ("41002", "11002", "31005", "71016", "44021", "71072", "34022", 
 REFERENCE_PRESETS = {"centrumsteden": [("gemeente", code) for code in CENTRUMSTEDEN]}
 
 
-@dataclass(frozen=True)
-class AreaRef:
-    id: int
-    level: str
-    code: str
-    name: str
-    level_name: str
-
-
-@dataclass(frozen=True)
-class Point:
-    period: str
-    value: float | None
-    status: str
-
-
 @dataclass
 class KeyFigure:
     indicator: Indicator
@@ -46,8 +33,8 @@ class KeyFigure:
     status: str
     change: float | None  # against the previous period, same unit
     previous_period: str | None
-    series: list[Point]
-    references: list[tuple[AreaRef, Point | None]]  # reference area → its value in `period`
+    series: list[Observation]
+    references: list[tuple[AreaRef, Observation | None]]  # reference area → its value in `period`
 
 
 @dataclass
@@ -65,30 +52,6 @@ class FactSheet:
     generated: datetime
 
 
-def find_area(conn: Connection, level: str, code: str) -> AreaRef:
-    row = conn.execute(select(area.c.id, area.c.level, area.c.code, area.c.name, area_level.c.name_nl)
-                       .join(area_level, area_level.c.code == area.c.level)
-                       .where(area.c.level == level, area.c.code == code)).first()
-    if row is None:
-        raise NotFound(f"unknown area {code!r} at level {level!r}")
-    return AreaRef(row.id, row.level, row.code, row.name, row.name_nl)
-
-
-def ancestors(conn: Connection, area_id: int) -> list[AreaRef]:
-    """Every area this one lies in (parent links, transitively), nearest first."""
-    found, frontier, seen = [], [area_id], {area_id}
-    while frontier:
-        rows = conn.execute(select(area.c.id, area.c.level, area.c.code, area.c.name, area_level.c.name_nl,
-                                   area_level.c.sort_order)
-                            .join(area_link, area_link.c.parent_id == area.c.id)
-                            .join(area_level, area_level.c.code == area.c.level)
-                            .where(area_link.c.child_id.in_(frontier), area_link.c.relation == "parent")).all()
-        frontier = [r.id for r in rows if r.id not in seen]
-        seen.update(frontier)
-        found += [(r.sort_order, AreaRef(r.id, r.level, r.code, r.name, r.name_nl)) for r in rows if r.id in frontier]
-    return [ref for _, ref in sorted(found, key=lambda x: x[0])]
-
-
 def default_references(conn: Connection, subject: AreaRef) -> list[AreaRef]:
     by_level = {a.level: a for a in ancestors(conn, subject.id)}
     refs: list[AreaRef] = []
@@ -100,9 +63,11 @@ def default_references(conn: Connection, subject: AreaRef) -> list[AreaRef]:
     return refs
 
 
-def _indicators_with_data(conn: Connection, area_id: int, catalogue: dict[str, Indicator]) -> list[Indicator]:
+def _indicators_with_data(conn: Connection, subject: AreaRef, view: CatalogueView) -> list[Indicator]:
+    """Indicators with data for the area that the actor may see at its level."""
     codes = {r.indicator for r in conn.execute(select(observation.c.indicator).distinct()
-                                               .where(observation.c.area_id == area_id))}
+                                               .where(observation.c.area_id == subject.id))}
+    catalogue = {c: ind for c, ind in view.visible.items() if view.sees_level(ind, subject.level)}
     def order(ind: Indicator):
         theme = ind.themes[0] if ind.themes else "~"
         return (THEME_ORDER.index(theme) if theme in THEME_ORDER else len(THEME_ORDER), theme)
@@ -111,14 +76,14 @@ def _indicators_with_data(conn: Connection, area_id: int, catalogue: dict[str, I
 
 
 def _key_figure(ind: Indicator, rows, references: list[AreaRef], ref_rows) -> KeyFigure:
-    series = [Point(r.period, r.value, r.status) for r in rows]
+    series = list(rows)
     published = [p for p in series if p.value is not None]
     latest = published[-1] if published else (series[-1] if series else None)
     previous = published[-2] if len(published) > 1 else None
     period = latest.period if latest else None
     refs = []
     for ref in references:
-        point = next((Point(r.period, r.value, r.status) for r in ref_rows.get((ind.code, ref.id), [])
+        point = next((r for r in ref_rows.get((ind.code, ref.id), [])
                       if r.period == period), None)
         refs.append((ref, point))
     change = (latest.value - previous.value) if latest and previous and latest.value is not None else None
@@ -126,8 +91,8 @@ def _key_figure(ind: Indicator, rows, references: list[AreaRef], ref_rows) -> Ke
                      change, previous.period if previous else None, series, refs)
 
 
-def build_factsheet(conn: Connection, level: str, code: str, *, references: list[tuple[str, str]] | None = None,
-                    default_threshold: int = 5, max_references: int = 13) -> FactSheet:
+def build_factsheet(conn: Connection, level: str, code: str, *, view: CatalogueView, default_threshold: int,
+                    references: list[tuple[str, str]] | None = None, max_references: int = 13) -> FactSheet:
     subject = find_area(conn, level, code)
     if references is None:
         refs = default_references(conn, subject)
@@ -135,10 +100,9 @@ def build_factsheet(conn: Connection, level: str, code: str, *, references: list
         if len(references) > max_references:
             raise ValidationError(f"at most {max_references} reference areas", {"ref": ["too many"]})
         refs = [find_area(conn, lvl, c) for lvl, c in references]
-    catalogue = load_catalogue(conn)
-    indicators = _indicators_with_data(conn, subject.id, catalogue)
+    indicators = _indicators_with_data(conn, subject, view)
     rows = query_series(conn, [i.code for i in indicators], [subject.id] + [r.id for r in refs],
-                        default_threshold=default_threshold, catalogue=catalogue)
+                        view=view, default_threshold=default_threshold)
     sections: dict[str, ThemeSection] = {}
     for ind in indicators:
         theme = ind.themes[0] if ind.themes else "overige"

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
+from obmi.query.areas import AreaRef, ancestors, areas_of_level, feature_collection, list_levels
+from obmi.query.visibility import CatalogueView
 from obmi.reports import charts
-from obmi.reports.factsheet import (DEFAULT_REFERENCE_LEVELS, AreaRef, FactSheet, KeyFigure, ancestors,
-                                    build_factsheet)
-from obmi.store.tables import area, area_link, area_level
+from obmi.reports.factsheet import DEFAULT_REFERENCE_LEVELS, FactSheet, KeyFigure, build_factsheet
 
 FONT_DIR = Path(__file__).parent / "fonts"
 LANGS = ("nl", "en")
@@ -596,7 +596,6 @@ def _surroundings(conn: Connection, subject: AreaRef) -> tuple[str, str] | None:
 
 def surroundings_geojson(conn: Connection, subject: AreaRef, *, cache: dict | None = None) -> dict | None:
     """GeoJSON of the subject's level within its surroundings (or None without geometry)."""
-    from obmi.query.areas import feature_collection
     within = _surroundings(conn, subject)
     key = (subject.level, within)
     if cache is not None and key in cache:
@@ -610,44 +609,35 @@ def surroundings_geojson(conn: Connection, subject: AreaRef, *, cache: dict | No
     return fc
 
 
-def export_factsheets(db, level: str, out_dir: Path, *, lang: str = "nl", within: tuple[str, str] | None = None,
-                      default_threshold: int = 5, site_name: str = "OBMi", with_map: bool = True) -> dict:
+def level_names(conn: Connection, lang: str) -> dict[str, str]:
+    return {lvl.code: (lvl.name_en or lvl.name_nl) if lang == "en" else lvl.name_nl for lvl in list_levels(conn)}
+
+
+def export_factsheets(conn: Connection, level: str, out_dir: Path, *, view: CatalogueView, default_threshold: int,
+                      lang: str = "nl", within: tuple[str, str] | None = None, site_name: str = "OBMi",
+                      with_map: bool = True) -> dict:
     """One PDF per area of `level` (optionally only those in `within`) in `out_dir`, named
     `<code>-<slug>.pdf`, over one connection. Returns counts and seconds."""
-    from obmi.errors import NotFound
     started = time.perf_counter()
+    # "niet te lokaliseren" pseudo-areas get no sheet
+    areas = conn.execute(areas_of_level(conn, level, within=within, include_unknown=False)).all()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written, files, failed = 0, [], []
-    with db.engine.connect() as conn:
-        if conn.execute(select(area_level.c.code).where(area_level.c.code == level)).first() is None:
-            raise NotFound(f"unknown level {level!r}")
-        stmt = (select(area.c.code, area.c.name).where(area.c.level == level, area.c.is_unknown.is_(False))
-                .order_by(area.c.code))  # "niet te lokaliseren" pseudo-areas get no sheet
-        if within:
-            parent = conn.execute(select(area.c.id).where(area.c.level == within[0],
-                                                          area.c.code == within[1])).first()
-            if parent is None:
-                raise NotFound(f"unknown area {within[1]!r} at level {within[0]!r}")
-            stmt = stmt.where(area.c.id.in_(select(area_link.c.child_id).where(
-                area_link.c.parent_id == parent.id, area_link.c.relation == "parent")))
-        areas = conn.execute(stmt).all()
-        names = {r.code: (r.name_en or r.name_nl) if lang == "en" else r.name_nl
-                 for r in conn.execute(select(area_level.c.code, area_level.c.name_nl, area_level.c.name_en))}
-        maps: dict = {}
-        for row in areas:
-            try:
-                sheet = build_factsheet(conn, level, row.code, default_threshold=default_threshold)
-                geo = surroundings_geojson(conn, sheet.area, cache=maps) if with_map else None
-                pdf = render_factsheet_pdf(sheet, lang=lang, site_name=site_name, map_geojson=geo,
-                                           level_names=names)
-            except Exception as exc:  # noqa: BLE001 — one bad area must not stop the batch
-                failed.append({"code": row.code, "error": f"{type(exc).__name__}: {exc}"})
-                continue
-            path = out_dir / f"{row.code}-{slugify(row.name)}.pdf"
-            path.write_bytes(pdf)
-            files.append(path.name)
-            written += 1
+    names = level_names(conn, lang)
+    maps: dict = {}
+    for row in areas:
+        try:
+            sheet = build_factsheet(conn, level, row.code, view=view, default_threshold=default_threshold)
+            geo = surroundings_geojson(conn, sheet.area, cache=maps) if with_map else None
+            pdf = render_factsheet_pdf(sheet, lang=lang, site_name=site_name, map_geojson=geo, level_names=names)
+        except Exception as exc:  # noqa: BLE001 — one bad area must not stop the batch
+            failed.append({"code": row.code, "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        path = out_dir / f"{row.code}-{slugify(row.name)}.pdf"
+        path.write_bytes(pdf)
+        files.append(path.name)
+        written += 1
     seconds = time.perf_counter() - started
     return {"level": level, "lang": lang, "areas": len(areas), "written": written, "failed": failed,
             "files": files, "out_dir": str(out_dir), "seconds": round(seconds, 2),

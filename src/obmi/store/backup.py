@@ -13,9 +13,8 @@ import json
 import os
 import sqlite3
 from contextlib import closing, contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import psycopg
 from psycopg import sql
@@ -24,8 +23,9 @@ from sqlalchemy import (JSON, Column, Connection, DateTime, Engine, MetaData, St
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from obmi.errors import Conflict, ValidationError
+from obmi.timeutil import as_utc
 from obmi.store.database import Database
-from obmi.store.tables import TABLE_ORDER, metadata
+from obmi.store.tables import TABLE_ORDER, audit_event, metadata, user_session
 
 BATCH = 10_000
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -60,19 +60,24 @@ def backup(db: Database, path: Path, *, overwrite: bool = False) -> dict:
     return {"file": str(path), "backend": _backend(db), "revision": revision, "tables": tables}
 
 
-def restore(db: Database, path: Path) -> dict:
-    """Replace all OBMi rows in `db` by those in the backup file `path`, in one transaction."""
+def restore(db: Database, path: Path, conn: Connection) -> dict:
+    """Replace all OBMi rows in `db` by those in the backup file `path`, within the transaction
+    of `conn`. The audit log is append-only: the backup's events that this database lacks are
+    added, none is removed. Sessions end (their users are replaced)."""
     path = Path(path)
     with _open_backup(path) as source:
         _check_revision(source, db, path)
         db.require_schema()
         try:
-            with source.connect() as src, db.engine.begin() as conn:
+            with source.connect() as src:
+                conn.execute(user_session.delete())
                 for table in reversed(TABLE_ORDER):
-                    conn.execute(table.delete())
+                    if table is not audit_event:
+                        conn.execute(table.delete())
                 load = _copy_into_postgres if db.is_postgres else _insert_batches
                 tables = {table.name: load(conn, table, _read_batches(src, table))
-                          for table in TABLE_ORDER}
+                          for table in TABLE_ORDER if table is not audit_event}
+                tables[audit_event.name] = _merge_audit(conn, src)
                 if db.is_postgres:
                     _reset_sequences(conn)
                 revision = src.execute(select(alembic_version.c.version_num)).scalar_one()
@@ -92,6 +97,10 @@ def _sqlite_snapshot(db: Database, target: Path) -> None:
         conn.connection.dbapi_connection.backup(dest)
         # The live database runs in WAL mode; the backup must be one self-contained file.
         dest.execute("PRAGMA journal_mode=DELETE")
+        # Sessions and sign-in attempts belong to the running installation, not to a backup.
+        for table in ("user_session", "login_attempt"):
+            dest.execute(f"DELETE FROM {table}")
+        dest.commit()
 
 
 def _postgres_to_sqlite(db: Database, target: Path) -> None:
@@ -168,6 +177,18 @@ def _reset_sequences(conn: Connection) -> None:
                 f"coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table.name}"))
 
 
+def _merge_audit(conn: Connection, src: Connection) -> int:
+    """Append the backup's audit events this database does not hold (by uuid), with new ids."""
+    known = {r.uuid for r in conn.execute(select(audit_event.c.uuid))}
+    added = 0
+    for batch in _read_batches(src, audit_event):
+        fresh = [{k: v for k, v in row.items() if k != "id"} for row in batch if row["uuid"] not in known]
+        if fresh:
+            conn.execute(audit_event.insert(), fresh)
+            added += len(fresh)
+    return added
+
+
 # --- shared ---------------------------------------------------------------------------------
 
 @contextmanager
@@ -189,7 +210,7 @@ def _read_batches(conn: Connection, table: Table) -> Iterator[list[dict]]:
         batch = [dict(row) for row in rows]
         for row in batch:
             for name in timestamps:
-                row[name] = _utc(row[name])
+                row[name] = as_utc(row[name])
         yield batch
 
 
@@ -199,14 +220,6 @@ def _insert_batches(conn: Connection, table: Table, batches: Iterator[Sequence[d
         conn.execute(table.insert(), batch)
         count += len(batch)
     return count
-
-
-def _utc(value: Any) -> Any:
-    if not isinstance(value, datetime):
-        return value
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def _backend(db: Database) -> str:

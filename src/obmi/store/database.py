@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
@@ -15,6 +18,27 @@ from sqlalchemy import Engine, create_engine, event
 from obmi.errors import Conflict
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The named operation running in this thread/task, set by obmi.operations.registry: the store
+# refuses to be used outside one, so no route or command can bypass the permission check,
+# the transaction and the audit record.
+_OPERATION: ContextVar[str | None] = ContextVar("obmi_operation", default=None)
+
+
+@contextmanager
+def operation_scope(name: str) -> Iterator[None]:
+    token = _OPERATION.set(name)
+    try:
+        yield
+    finally:
+        _OPERATION.reset(token)
+
+
+def current_operation() -> str | None:
+    return _OPERATION.get()
+
+
+class OutsideOperation(RuntimeError):
+    """The store was used outside a named operation (a programming error, not a user error)."""
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -52,17 +76,25 @@ def _head_revision() -> str:
 
 @dataclass
 class Database:
-    """A connected OBMi database. `engine.begin()` gives one transaction."""
+    """A connected OBMi database. Only named operations reach its engine (`engine`); tests,
+    benchmarks and maintenance scripts that inspect the store independently use
+    `unguarded_engine`."""
 
     url: str
-    engine: Engine
+    unguarded_engine: Engine
     # Set once the schema was found current: a web server then skips the check per request.
     # (Migrating a running installation means restarting its server, as with any schema change.)
     schema_ok: bool = field(default=False, repr=False, compare=False)
 
     @property
+    def engine(self) -> Engine:
+        if _OPERATION.get() is None:
+            raise OutsideOperation("the store is used only inside a named operation (obmi.operations)")
+        return self.unguarded_engine
+
+    @property
     def is_postgres(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
+        return self.unguarded_engine.dialect.name == "postgresql"
 
     def head_revision(self) -> str:
         return _head_revision()
@@ -91,11 +123,11 @@ class Database:
 
     @property
     def safe_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        return self.unguarded_engine.url.render_as_string(hide_password=True)
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        self.unguarded_engine.dispose()
 
 
 def open_database(url: str) -> Database:
-    return Database(url=url, engine=make_engine(url))
+    return Database(url=url, unguarded_engine=make_engine(url))

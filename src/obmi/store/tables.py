@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer,
                         MetaData, String, Table, Text, UniqueConstraint)
 
 metadata = MetaData(naming_convention={
@@ -82,6 +82,12 @@ indicator = Table(
     Column("levels", JSON, nullable=False, default=list),
     Column("frequency", String(20), nullable=False, default="year"),
     Column("updated_at", DateTime(timezone=True)),
+    # Who owns and who sees it (auth.permissions.Access). organisation NULL: shared by the instance.
+    Column("organisation", String(40), ForeignKey("organisation.code")),
+    Column("owner", String(100)),  # user name of the editor who maintains it
+    Column("access", String(10), nullable=False, default="public"),  # public, analysts, groups
+    Column("access_groups", JSON, nullable=False, default=list),
+    Column("public_from_level", String(40)),  # below this level only the privileged see it
 )
 
 observation = Table(
@@ -101,6 +107,8 @@ observation = Table(
     # source: delivered by an import; reexpressed/aggregated/derived: computed by OBMi.
     Column("origin", String(12), nullable=False, default="source"),
     Column("import_id", Integer, ForeignKey("import_run.id")),
+    # Disclosure decision of the write pipeline: NULL publish; "primary"/"secondary" suppressed.
+    Column("disclosure", String(12)),
     UniqueConstraint("indicator", "area_id", "period", name="uq_observation_key"),
 )
 Index("ix_observation_lookup", observation.c.indicator, observation.c.period, observation.c.area_id)
@@ -127,6 +135,8 @@ import_run = Table(
     Column("finished", DateTime(timezone=True)),
     Column("status", String(16), nullable=False),  # running, ok, failed, dry_run, no_change
     Column("message", Text, nullable=False, default=""),
+    Column("user_id", Integer),  # no foreign key: provenance outlives accounts
+    Column("organisation", String(40)),  # the importer's organisation (who may see the run)
 )
 
 rejected_row = Table(
@@ -138,5 +148,138 @@ rejected_row = Table(
 )
 Index("ix_rejected_row_import", rejected_row.c.import_id)
 
+# --- accounts, access and audit ----------------------------------------------------------------
+
+organisation = Table(
+    "organisation", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False, default="gemeente"),  # gemeente, ocmw, agb, other
+    # The host runs the installation and maintains the shared data (geography, Statbel).
+    Column("is_host", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+user_account = Table(
+    "user_account", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),  # sign-in name, lower case
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("email", String(300), nullable=False, default=""),
+    Column("organisation", String(40), ForeignKey("organisation.code")),
+    Column("password_hash", String(200)),  # NULL: no local password (single sign-on, or not set yet)
+    Column("external_issuer", String(300)),
+    Column("external_subject", String(300)),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("password_changed_at", DateTime(timezone=True)),
+    UniqueConstraint("external_issuer", "external_subject", name="uq_user_account_external"),
+)
+
+user_role = Table(
+    "user_role", metadata,
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(20), primary_key=True),
+)
+
+user_group = Table(
+    "user_group", metadata,
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(80), primary_key=True),
+)
+
+api_token = Table(
+    "api_token", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False, default=""),
+    Column("prefix", String(20), nullable=False),  # shown in lists, to tell tokens apart
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scope", String(5), nullable=False),  # read, write
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+# Session ids are stored as SHA-256 digests: a copy of the database gives no usable cookies.
+user_session = Table(
+    "user_session", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("end_reason", String(20)),  # logout, idle, absolute, disabled, restore
+    Column("source_address", String(64), nullable=False, default=""),
+    Column("method", String(10), nullable=False, default="password"),  # password, oidc, reset
+)
+Index("ix_user_session_user", user_session.c.user_id)
+
+login_attempt = Table(
+    "login_attempt", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", String(100), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("success", Boolean, nullable=False),
+)
+Index("ix_login_attempt_account", login_attempt.c.account, login_attempt.c.at)
+Index("ix_login_attempt_address", login_attempt.c.address, login_attempt.c.at)
+
+one_time_link = Table(
+    "one_time_link", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(20), nullable=False),  # password_reset
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("created_by", String(100), nullable=False),
+)
+
+# Append-only: written by the operations registry in the transaction of the change; database
+# triggers (migration 0003) refuse UPDATE and DELETE. No foreign keys: the log outlives accounts.
+audit_event = Table(
+    "audit_event", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),  # user name; "" the anonymous public
+    Column("actor_id", Integer),
+    Column("organisation", String(40)),
+    Column("via", String(10), nullable=False),  # session, token, cli, system, anonymous
+    Column("operation", String(80), nullable=False),
+    Column("permission", String(60), nullable=False),
+    Column("resource_type", String(40), nullable=False, default=""),
+    Column("resource_id", String(200), nullable=False, default=""),
+    Column("outcome", String(10), nullable=False),  # ok, refused, rejected, failed
+    Column("before", JSON),
+    Column("after", JSON),
+    Column("message", Text, nullable=False, default=""),
+    Column("request_id", String(64), nullable=False, default=""),
+    Column("source_address", String(64), nullable=False, default=""),
+)
+Index("ix_audit_event_resource", audit_event.c.resource_type, audit_event.c.resource_id)
+Index("ix_audit_event_at", audit_event.c.at)
+Index("ix_audit_event_actor", audit_event.c.actor)
+
+# One row: the data version every cache and ETag keys on, advanced by every write; the epoch
+# tells two databases apart (a restore into another database never reuses an old ETag).
+data_state = Table(
+    "data_state", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("epoch", String(36), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("default_threshold", Integer),  # the threshold the stored disclosure decisions used
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
 # Order in which tables can be filled without breaking foreign keys (used by backup/restore).
-TABLE_ORDER = (area_level, area, area_geometry, area_link, indicator, import_run, rejected_row, observation)
+TABLE_ORDER = (area_level, area, area_geometry, area_link, organisation, indicator, import_run, rejected_row,
+               observation, user_account, user_role, user_group, api_token, one_time_link, audit_event)
+# Not in backups: the data state is this database's own (restore advances it), sessions and
+# sign-in attempts belong to the running installation (a restore signs everyone out).
+LOCAL_TABLES = (data_state, user_session, login_attempt)

@@ -6,15 +6,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import uuid
+
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from obmi import __version__
-from obmi.errors import NotFound
+from obmi import __version__, plugins
 from obmi.settings import Settings
 from obmi.store import Database
-from obmi.web import api, downloads, pages
 from obmi.web.caching import BodyCache
 from obmi.web.errors import install_error_handlers
 
@@ -23,8 +23,9 @@ STATIC = Path(__file__).parent / "static"
 
 class ServerTiming:
     """Pure ASGI middleware (Starlette's BaseHTTPMiddleware costs milliseconds per request):
-    adds `Server-Timing: app;dur=…` to every response and refuses NUL characters, which
-    PostgreSQL text cannot hold, before they reach the database."""
+    gives every request an id (`X-Request-ID`, kept when a proxy sent one; it goes into the
+    audit log and error messages), adds `Server-Timing: app;dur=…` to every response and refuses
+    NUL characters, which PostgreSQL text cannot hold, before they reach the database."""
 
     def __init__(self, app):
         self.app = app
@@ -36,11 +37,15 @@ class ServerTiming:
             response = JSONResponse({"detail": "invalid request: NUL character"}, status_code=422)
             return await response(scope, receive, send)
         started = time.perf_counter()
+        given = dict(scope.get("headers", ())).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if given.isascii() and 8 <= len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
 
         async def timed_send(message):
             if message["type"] == "http.response.start":
                 duration = f"app;dur={(time.perf_counter() - started) * 1000:.2f}".encode()
-                message["headers"] = [*message.get("headers", []), (b"server-timing", duration)]
+                message["headers"] = [*message.get("headers", []), (b"server-timing", duration),
+                                      (b"x-request-id", request_id.encode())]
             await send(message)
 
         await self.app(scope, receive, timed_send)
@@ -49,25 +54,13 @@ class ServerTiming:
 def create_app(settings: Settings, db: Database) -> FastAPI:
     app = FastAPI(title="OBMi API", version=__version__, docs_url="/api/docs", redoc_url=None,
                   description="Open statistics of Flemish local governments (Stad in cijfers). Every response "
-                              "passes disclosure control: small counts come with status `suppressed` and no value.")
+                              "passes disclosure control: small counts come with status `suppressed` and no value. "
+                              "Non-public indicators need an API token: `Authorization: Bearer TOKEN`, or HTTP "
+                              "Basic with the token as password (any user name) — what Power BI and Excel send.")
     app.state.settings, app.state.db, app.state.body_cache = settings, db, BodyCache()
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(api.router)
-    app.include_router(downloads.router)
-    app.include_router(pages.router)
+    for router in plugins.routers():
+        app.include_router(router)
     app.add_middleware(ServerTiming)
-
-    @app.get("/brand/logo", include_in_schema=False)
-    def logo():
-        path = Path(settings.logo) if settings.logo else None
-        if path is None or not path.is_file():
-            raise NotFound("no logo configured")
-        return FileResponse(path)
-
-    @app.get("/healthz", include_in_schema=False)
-    def health() -> JSONResponse:
-        db.require_schema()
-        return JSONResponse({"status": "ok"})
-
     return app

@@ -1,7 +1,8 @@
-"""HTTP caching of published JSON: an ETag from the data version (which every changing import
-bumps) and the request, a small in-process cache of rendered bodies, Cache-Control for proxies.
-Only responses that already went through the query layer are cached, so nothing suppressed can
-leak from the cache."""
+"""HTTP caching of published JSON: an ETag from the data version (which every write advances),
+the audience and the request; a small in-process cache of rendered bodies for the anonymous
+public; Cache-Control for proxies. Only responses that already went through the query layer are
+cached, and a signed-in user's responses are never shared: nothing one audience may see can
+reach another through a cache."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from typing import Any, Callable
 
 import orjson
 from fastapi import Request, Response
+
+from obmi import operations as ops
+from obmi.context import Context
 
 MAX_ENTRIES = 1024
 
@@ -46,17 +50,28 @@ def request_key(request: Request) -> str:
     return f"{request.url.path}?{query}"
 
 
-def cached(request: Request, version: int, build: Callable[[], Any], *,
+def audience(ctx: Context) -> str:
+    """Whose view a response is: the public's (shared) or one user's or token's (private)."""
+    actor = ctx.actor
+    if actor.is_anonymous:
+        return "public"
+    return f"{actor.via}:{actor.user_id}:{actor.token_id or ''}"
+
+
+def cached(request: Request, ctx: Context, build: Callable[[], Any], *,
            media_type: str = "application/json", encode: Callable[[Any], bytes] | None = None) -> Response:
-    key = (version, request_key(request))
+    who = audience(ctx)
+    key = (ops.data_version(ctx).tag, who, request_key(request))
     etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:20] + '"'
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=60", "Vary": "Accept-Language, Cookie"}
+    shared = who == "public"
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60" if shared else "private, no-cache",
+               "Vary": "Accept-Language, Cookie, Authorization"}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     cache: BodyCache = request.app.state.body_cache
-    body = cache.get(key)
+    body = cache.get(key) if shared else None
     if body is None:
-        data = build()
-        body = (encode or encode_json)(data)
-        cache.put(key, body)
+        body = (encode or encode_json)(build())
+        if shared:
+            cache.put(key, body)
     return Response(body, media_type=media_type, headers=headers)

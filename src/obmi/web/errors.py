@@ -1,39 +1,69 @@
-"""Domain errors → HTTP, in one place: JSON for the API and downloads, a page for people."""
+"""Domain errors → HTTP, in one place: JSON for the API and downloads, a page for people.
+
+    NotAuthenticated 401 (a page asks to sign in: redirect to /login)   NotFound 404
+    NotAllowed       403                                               ValidationError 422
+    Conflict         409                                               anything else 500 (no trace)
+"""
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import quote
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from obmi.errors import Conflict, NotAllowed, NotFound, ObmiError, ValidationError
+from obmi.errors import Conflict, NotAllowed, NotAuthenticated, NotFound, ObmiError, ValidationError
 
-STATUS = ((NotFound, 404), (NotAllowed, 403), (ValidationError, 422), (Conflict, 409))
+log = logging.getLogger("obmi.web")
+STATUS = ((NotAuthenticated, 401), (NotFound, 404), (NotAllowed, 403), (ValidationError, 422), (Conflict, 409))
+# What Power BI, Excel and scripts need to offer their credential prompt.
+CHALLENGE = 'Bearer realm="OBMi", Basic realm="OBMi", charset="UTF-8"'
 
 
-def _wants_html(request: Request) -> bool:
+def wants_html(request: Request) -> bool:
     path = request.url.path
     return not path.startswith(("/api/", "/download/")) and "text/html" in request.headers.get("accept", "")
 
 
+def _page(request: Request, status: int, message: str, **extra: object) -> Response:
+    from obmi.web.deps import get_language
+    from obmi.web.rendering import render
+    return render(request, "error.html", get_language(request), status_code=status, status=status, message=message,
+                  **extra)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ObmiError)
-    async def obmi_error(request: Request, exc: ObmiError):
+    async def obmi_error(request: Request, exc: ObmiError) -> Response:
         status = next((code for cls, code in STATUS if isinstance(exc, cls)), 400)
         message = exc.args[0] if exc.args else str(exc)
-        if _wants_html(request):
-            from obmi.web.deps import get_language
-            from obmi.web.rendering import render
-            return render(request, "error.html", get_language(request), status_code=status, status=status,
-                          message=message)
-        body = {"detail": message}
+        if wants_html(request):
+            if isinstance(exc, NotAuthenticated) and request.method in ("GET", "HEAD"):
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+            return _page(request, status, message, reason=getattr(exc, "reason", ""))
+        body: dict = {"detail": message}
         if isinstance(exc, ValidationError) and exc.errors:
             body["errors"] = exc.errors
-        return JSONResponse(body, status_code=status)
+        headers = {"WWW-Authenticate": CHALLENGE} if status == 401 else None
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def bad_request(request: Request, exc: RequestValidationError):
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
         errors: dict[str, list[str]] = {}
         for item in exc.errors():
             errors.setdefault(".".join(str(p) for p in item.get("loc", ())[1:]) or "request", []).append(item.get("msg", ""))
+        if wants_html(request):
+            return _page(request, 422, "; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
         return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        request_id = getattr(request.state, "request_id", "")
+        log.exception("internal error", extra={"request_id": request_id, "path": request.url.path})
+        message = f"internal error (request {request_id}): the administrators can find it in the log"
+        if wants_html(request):
+            return _page(request, 500, message)
+        return JSONResponse({"detail": message}, status_code=500)

@@ -11,7 +11,9 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from obmi import __version__
+from obmi.auth.actor import ANONYMOUS
 from obmi.web import i18n
+from obmi.web.security import form_token, remember_csrf_binding
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 STATUS_LABELS = {"suppressed": "onderdrukt", "missing": "geen gegevens", "not_applicable": "niet van toepassing",
@@ -30,6 +32,8 @@ def _with_lang(request: Request, lang: str) -> str:
 
 def render(request: Request, template: str, lang: str, status_code: int = 200, **context):
     settings = request.app.state.settings
+    ctx = getattr(request.state, "context", None)
+    actor = ctx.actor if ctx is not None else ANONYMOUS
 
     def _(text: str) -> str:
         return i18n.translate(lang, text)
@@ -44,7 +48,10 @@ def render(request: Request, template: str, lang: str, status_code: int = 200, *
         "settings": settings, "lang": lang, "_": _, "fmt": fmt, "pick": lambda nl, en: i18n.pick(lang, nl, en),
         "status_label": status_label, "other_lang": "en" if lang == "nl" else "nl",
         "lang_url": _with_lang(request, "en" if lang == "nl" else "nl"), "version": __version__,
-        "has_logo": bool(settings.logo), **context}, status_code=status_code)
+        "has_logo": bool(settings.logo), "actor": actor,
+        "csrf_token": (lambda: form_token(request, ctx)) if ctx is not None else (lambda: ""),
+        **context}, status_code=status_code)
+    remember_csrf_binding(request, response)
     if request.query_params.get("lang") == lang:
         response.set_cookie("obmi_lang", lang, max_age=365 * 24 * 3600, samesite="lax")
     return response

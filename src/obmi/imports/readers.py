@@ -1,0 +1,87 @@
+"""Import readers, registered through the `obmi_import_readers` hook. A reader names its import
+kind, says which files it accepts, and reads one into what that kind's import consumes:
+
+    table      (header, rows with line numbers): the long format, later Swing uploads
+    statbel    a Statbel open-data file: (layout, pyarrow table, typed)
+    catalogue  indicator definitions: [(line or item, mapping)]
+    geo        a folder of area definitions, aggregation tables and shapefiles: GeoBundle
+
+A new format is one more registered reader, not an edit of the imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from obmi.errors import ValidationError
+from obmi.hookspecs import hookimpl
+
+
+@dataclass(frozen=True)
+class ImportReader:
+    kind: str
+    name: str
+    description: str
+    accepts: Callable[[Path], bool]
+    read: Callable[[Path], Any]
+
+
+def _suffix(path: Path) -> str:
+    return "".join(path.suffixes[-2:]).lower()
+
+
+def reader_for(kind: str, path: Path, *, refusal: str = "not a file this import reads") -> ImportReader:
+    """The first registered reader of `kind` that accepts `path`; a clear refusal otherwise."""
+    from obmi.plugins import import_readers
+    readers = import_readers(kind)
+    if not path.exists():
+        raise ValidationError(f"{path}: file not found")
+    for reader in readers:
+        if reader.accepts(path):
+            return reader
+    known = "; ".join(f"{r.name}: {r.description}" for r in readers)
+    raise ValidationError(f"{path.name}: {refusal} (expected one of — {known})")
+
+
+def read_table(path: Path) -> tuple[list[str], Any]:
+    """(header, iterator of (line number, row values)) from any registered table reader."""
+    return reader_for("table", path).read(path)
+
+
+def _table_readers() -> list[ImportReader]:
+    from obmi.imports import sheets
+    return [
+        ImportReader("table", "csv", "CSV or text with , ; | or tab, optionally gzipped",
+                     lambda p: _suffix(p).endswith((".csv", ".txt", ".csv.gz", ".txt.gz", ".tsv")), sheets.read_csv),
+        ImportReader("table", "xlsx", "Excel workbook, first sheet", lambda p: _suffix(p).endswith(".xlsx"),
+                     sheets.read_xlsx),
+        ImportReader("table", "parquet", "Parquet file", lambda p: _suffix(p).endswith(".parquet"),
+                     sheets.read_parquet),
+    ]
+
+
+def _statbel_readers() -> list[ImportReader]:
+    from obmi.imports import statbel
+    return [ImportReader("statbel", layout.name, f"Statbel {layout.name}, pipe-separated",
+                         lambda p, layout=layout: statbel.has_layout(p, layout),
+                         lambda p, layout=layout: statbel.read_file(p, layout)) for layout in statbel.LAYOUTS]
+
+
+def _catalogue_readers() -> list[ImportReader]:
+    from obmi.indicators.catalogue import parse_definitions
+    return [ImportReader("catalogue", "yaml", "YAML list of indicators", lambda p: p.suffix.lower() in {".yaml", ".yml"},
+                         parse_definitions),
+            ImportReader("catalogue", "csv", "CSV with one indicator per line", lambda p: p.suffix.lower() == ".csv",
+                         parse_definitions)]
+
+
+def _geo_readers() -> list[ImportReader]:
+    from obmi.imports import geo
+    return [ImportReader("geo", "folder", "folder with area_definitions/, aggregation_tables/, shapefiles/",
+                         lambda p: p.is_dir(), geo.parse_folder)]
+
+
+@hookimpl
+def obmi_import_readers() -> list[ImportReader]:
+    return _table_readers() + _statbel_readers() + _catalogue_readers() + _geo_readers()

@@ -1,0 +1,81 @@
+"""The one observation type and the one status enumeration, used from import to every channel.
+
+An `Observation` is a named tuple: a map of 3,000 wijken builds 3,000 of these per request, and a
+tuple is built several times faster than a dataclass. Reads fill in where the area is (`area_code`,
+`area_name`, `level`); the store fills in `id`, `origin`, `import_id` and `disclosure`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class Status(StrEnum):
+    FINAL = "final"
+    PROVISIONAL = "provisional"
+    ESTIMATED = "estimated"
+    SUPPRESSED = "suppressed"  # withheld: delivered so, or by OBMi's disclosure control
+    NOT_APPLICABLE = "not_applicable"
+    MISSING = "missing"
+
+
+# Statuses that carry a value, weakest last: one provisional part makes a total provisional.
+VALUE_STATUSES = (Status.FINAL, Status.PROVISIONAL, Status.ESTIMATED)
+NO_VALUE_STATUSES = frozenset({Status.SUPPRESSED, Status.NOT_APPLICABLE, Status.MISSING})
+
+
+class Origin(StrEnum):
+    SOURCE = "source"  # delivered by an import
+    REEXPRESSED = "reexpressed"  # computed on a newer geography version
+    AGGREGATED = "aggregated"  # summed up the hierarchy
+    DERIVED = "derived"  # ratio or formula of other indicators
+
+
+VALUE_FIELDS = ("value", "numerator", "denominator", "n", "ci_low", "ci_high")
+
+
+class Observation(NamedTuple):
+    indicator: str
+    area_id: int
+    period: str
+    value: float | None
+    status: str = Status.FINAL
+    numerator: float | None = None
+    denominator: float | None = None
+    n: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    origin: str = Origin.SOURCE
+    disclosure: str | None = None  # "primary", "secondary": suppressed by disclosure control
+    area_code: str = ""
+    area_name: str = ""
+    level: str = ""
+    id: int | None = None
+    import_id: int | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Has a value that may enter a sum (not withheld, not missing)."""
+        return self.value is not None and self.status in VALUE_STATUSES
+
+    def withheld(self, reason: str | None = None) -> "Observation":
+        """The published form of a suppressed observation: no value of any kind."""
+        return self._replace(status=Status.SUPPRESSED, value=None, numerator=None, denominator=None, n=None,
+                             ci_low=None, ci_high=None, disclosure=reason or self.disclosure)
+
+
+def same_values(a: Observation, b: Observation) -> bool:
+    """Equal status and values (floats to 1e-9 relative): a re-import that changes nothing
+    writes nothing."""
+    if a.status != b.status:
+        return False
+    for name in VALUE_FIELDS:
+        x, y = getattr(a, name), getattr(b, name)
+        if isinstance(x, float) and isinstance(y, float):
+            # `not <=`: a NaN or infinite difference is a change, never "equal".
+            if not abs(x - y) <= 1e-9 * max(1.0, abs(x), abs(y)):
+                return False
+        elif x != y:
+            return False
+    return True

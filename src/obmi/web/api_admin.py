@@ -1,0 +1,102 @@
+"""The import API: run the same atomic import as the command line and the upload page, and read
+import runs. Writing needs an API token with scope write (`Authorization: Bearer TOKEN`); a
+browser session is not accepted here (no form, so no CSRF token, could vouch for the request)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+
+from obmi import operations as ops
+from obmi.errors import ImportRejected, NotAuthenticated, ValidationError
+from obmi.web.deps import CtxDep
+from obmi.web.schemas import ImportReport, ImportRunDetail, ImportRunList, responses
+
+router = APIRouter(prefix="/api/v1", tags=["imports"])
+MAX_REJECTED_IN_REPORT = 1000
+CHUNK = 1 << 20
+
+
+def upload_name(filename: str | None) -> str:
+    """The uploaded file's own name (readers recognise formats by it), without any path."""
+    name = Path((filename or "").replace("\\", "/")).name.strip()
+    if not name or name in {".", ".."} or len(name) > 200:
+        raise ValidationError("the upload needs a file name", {"file": ["no file name"]})
+    return name
+
+
+def save_upload(upload: UploadFile, directory: Path, max_bytes: int) -> Path:
+    """Stream an upload to `directory` under its own name; refuse it beyond `max_bytes`."""
+    target = directory / upload_name(upload.filename)
+    written = 0
+    with target.open("wb") as out:
+        while chunk := upload.file.read(CHUNK):
+            written += len(chunk)
+            if written > max_bytes:
+                raise ValidationError(f"the file is larger than {max_bytes // (1 << 20)} MB",
+                                      {"file": ["too large"]})
+            out.write(chunk)
+    if written == 0:
+        raise ValidationError("the file is empty", {"file": ["empty"]})
+    return target
+
+
+def report(result: object | None, *, kind: str, file_name: str, error: ImportRejected | None = None) -> dict:
+    """The import report as JSON (ImportReport): counts, notes and the rejected rows."""
+    if error is not None:
+        rejected = error.rejected
+        return {"import_id": error.import_id, "kind": kind, "file_name": file_name, "status": "failed",
+                "rows_in": error.rows_in, "rows_ok": 0, "rows_skipped": 0, "inserted": 0, "updated": 0,
+                "unchanged": 0, "derived": 0, "notes": [], "message": str(error.args[0]),
+                "rejected_count": len(rejected),
+                "rejected": [{"line": line, "reason": reason} for line, reason in rejected[:MAX_REJECTED_IN_REPORT]]}
+    stats = result.stats  # type: ignore[attr-defined]
+    return {"import_id": result.import_id, "kind": kind, "file_name": file_name,  # type: ignore[attr-defined]
+            "status": result.status, "rows_in": stats.rows_in, "rows_ok": stats.rows_ok,  # type: ignore[attr-defined]
+            "rows_skipped": stats.rows_skipped, "inserted": stats.inserted, "updated": stats.updated,
+            "unchanged": stats.unchanged, "derived": stats.derived, "notes": stats.notes, "message": "",
+            "rejected_count": 0, "rejected": []}
+
+
+@router.post("/imports", responses=responses(ImportReport, 401, 403))
+def post_import(request: Request, ctx: CtxDep, file: Annotated[UploadFile, File(description="The file to import.")],
+                kind: Annotated[str, Form(description="statbel, observations or catalogue")],
+                dry_run: Annotated[bool, Form(description="Validate and compute, then roll back.")] = False,
+                level: Annotated[str | None, Form(description="observations: level of the codes.")] = None
+                ) -> JSONResponse:
+    """Run an import (atomic: all or nothing) and answer its report; a rejected file answers 422
+    with the rejected rows (line, reason) and changes nothing."""
+    if ctx.actor.via != "token":
+        raise NotAuthenticated("send an API token with scope write (Authorization: Bearer TOKEN)", "token_invalid")
+    chosen = ops.import_kind(kind)
+    options = {"level": level} if kind == "observations" and level else {}
+    with tempfile.TemporaryDirectory(prefix="obmi-upload-") as folder:
+        path = save_upload(file, Path(folder), request.app.state.settings.upload_max_mb << 20)
+        try:
+            result = chosen.run(ctx, path, dry_run=dry_run, **options)
+        except ImportRejected as exc:
+            return JSONResponse(report(None, kind=kind, file_name=path.name, error=exc), status_code=422)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    return JSONResponse(report(result, kind=kind, file_name=path.name))
+
+
+@router.get("/imports", responses=responses(ImportRunList, 401, 403))
+def get_imports(ctx: CtxDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                offset: Annotated[int, Query(ge=0)] = 0) -> JSONResponse:
+    """Import runs (provenance) you may see, newest first."""
+    page = ops.list_imports(ctx, limit=limit, offset=offset)
+    return JSONResponse(ImportRunList(data=page.data, count=page.count).model_dump(mode="json"))
+
+
+@router.get("/imports/{run_id}", responses=responses(ImportRunDetail, 401, 403, 404))
+def get_import(ctx: CtxDep, run_id: int) -> JSONResponse:
+    """One import run with all its rejected rows."""
+    details = ops.import_details(ctx, run_id)
+    body = ImportRunDetail(**details.run, rejected=[{"line": ln, "reason": r} for ln, r in details.rejected])
+    return JSONResponse(body.model_dump(mode="json"))

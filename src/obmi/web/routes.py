@@ -1,0 +1,15 @@
+"""The built-in routers of the web app, registered through the `obmi_routers` hook like any
+plugin's. Order matters where paths overlap: the API first, the catch-all pages last."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from obmi.hookspecs import hookimpl
+
+
+@hookimpl
+def obmi_routers() -> list[Any]:
+    from obmi.web import admin, api, api_admin, auth_pages, downloads, oidc, pages, system
+    return [system.router, api.router, api_admin.router, downloads.router, auth_pages.router, oidc.router, admin.router,
+            pages.router]
