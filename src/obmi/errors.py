@@ -11,6 +11,11 @@ class NotFound(ObmiError):
     """The requested object does not exist."""
 
 
+class NotVisible(NotFound):
+    """Refused, and answered as "not found": the object belongs to another organisation, whose
+    objects the caller may not even learn exist."""
+
+
 class NotAllowed(ObmiError):
     """The caller may not perform this operation."""
 

@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Literal
 
 from obmi.auth.actor import Actor
 from obmi.auth.roles import Role
-from obmi.errors import NotAllowed, NotAuthenticated, NotFound
+from obmi.errors import NotAllowed, NotAuthenticated, NotVisible
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ def check(actor: Actor, name: str, resource: Resource | None = None) -> None:
         return
     if (resource is not None and resource.organisation is not None and not actor.is_admin
             and resource.organisation != actor.organisation and not resource.visible_across_organisations):
-        raise NotFound(f"unknown {resource.label}")
+        raise NotVisible(f"unknown {resource.label}")
     if actor.is_anonymous:
         raise NotAuthenticated(f"sign in first: {perm.description[0].lower()}{perm.description[1:]}")
     if perm.kind == "write" and actor.scope == "read":

@@ -69,8 +69,8 @@ def _user(unit: Unit, name: str) -> store.UserRow:
     return user
 
 
-def _user_resource(unit: Unit, name: str, *args: object, **kwargs: object) -> Resource:
-    user = _user(unit, name)
+def _user_resource(unit: Unit, user_name: str, /, *args: object, **kwargs: object) -> Resource:
+    user = _user(unit, user_name)
     return Resource("user", user.name, user.organisation, admin_only=Role.ADMIN in user.roles)
 
 
@@ -111,7 +111,7 @@ def list_organisations(unit: Unit) -> list[store.OrganisationRow]:
 
 # --- users -----------------------------------------------------------------------------------
 
-def _new_user_resource(unit: Unit, name: str, *, roles: Iterable[str], organisation: str | None = None,
+def _new_user_resource(unit: Unit, name: str, /, *, roles: Iterable[str], organisation: str | None = None,
                        **_: object) -> Resource:
     target = organisation if organisation is not None else unit.actor.organisation
     return Resource("user", None, target, admin_only=Role.ADMIN in _roles(roles))
@@ -423,7 +423,7 @@ def list_tokens(unit: Unit) -> list[store.TokenRow]:
     return store.list_tokens(unit.conn, organisation_code=unit.actor.organisation, everything=unit.actor.is_admin)
 
 
-def _token_resource(unit: Unit, token_id: int, **_: object) -> Resource:
+def _token_resource(unit: Unit, token_id: int, /, **_: object) -> Resource:
     row = store.get_token(unit.conn, int(token_id))
     if row is None:
         raise NotFound(f"unknown token {token_id}")

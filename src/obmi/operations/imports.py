@@ -64,7 +64,7 @@ def import_kind(name: str) -> ImportKind:
     return kind
 
 
-def _run_resource(unit: Unit, run_id: int, **_: object) -> Resource:
+def _run_resource(unit: Unit, run_id: int, /, **_: object) -> Resource:
     run = runs.get_run(unit.conn, run_id)
     return Resource("import_run", run_id, run["organisation"])
 

@@ -35,7 +35,7 @@ from obmi.auth import permissions
 from obmi.auth.actor import Actor
 from obmi.changes import ChangeSet
 from obmi.context import Context
-from obmi.errors import NotAllowed, ObmiError
+from obmi.errors import NotAllowed, NotVisible, ObmiError
 from obmi.store.database import current_operation, operation_scope
 from obmi.store.tables import audit_event
 
@@ -161,7 +161,7 @@ class Unit:
     def fail(self, exc: BaseException) -> None:
         self._rollback(exc)
         if self.operation.kind == "write" and self.operation.audited:
-            outcome = ("refused" if isinstance(exc, NotAllowed) else "rejected" if isinstance(exc, ObmiError)
+            outcome = ("refused" if isinstance(exc, (NotAllowed, NotVisible)) else "rejected" if isinstance(exc, ObmiError)
                        else "failed")
             try:
                 with self.autonomous() as side:
@@ -257,6 +257,10 @@ def _run(op: Operation, function: Callable[..., R], ctx: Context, args: tuple, k
         try:
             if op.needs_schema:
                 ctx.db.require_schema()
+            if op.resource is not None and ctx.actor.is_anonymous:
+                # The public is asked to sign in before anything is looked up: whether an object
+                # exists is not the public's business either.
+                permissions.check(ctx.actor, op.permission, None)
             unit.target = op.resource(unit, *args, **kwargs) if op.resource is not None else None
             permissions.check(ctx.actor, op.permission, unit.target)
             result = function(unit, *args, **kwargs)

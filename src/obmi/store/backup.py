@@ -169,12 +169,19 @@ def _copy_into_postgres(conn: Connection, table: Table, batches: Iterator[Sequen
 
 def _reset_sequences(conn: Connection) -> None:
     # COPY with explicit ids does not advance the serial sequences: without this, the next
-    # insert would collide with a restored id.
+    # insert would collide with a restored id. Sequences are not transactional, so they are
+    # only ever moved forward: a restore that is rolled back (a failure, a dry run) must not
+    # leave them below ids that still exist.
     for table in TABLE_ORDER:
-        if "id" in table.c:
-            conn.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                f"coalesce(max(id), 1), max(id) IS NOT NULL) FROM {table.name}"))
+        if "id" not in table.c:
+            continue
+        sequence = conn.execute(text(f"SELECT pg_get_serial_sequence('{table.name}', 'id')")).scalar_one()
+        last, called = conn.execute(text(f"SELECT last_value, is_called FROM {sequence}")).one()
+        used = last if called else last - 1
+        highest = conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table.name}")).scalar_one()
+        target = max(used, highest)
+        conn.execute(text("SELECT setval(:seq, :value, :called)"),
+                     {"seq": sequence, "value": max(target, 1), "called": target > 0})
 
 
 def _merge_audit(conn: Connection, src: Connection) -> int:
