@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from .browser_support import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, LiveServer, free_port, watch
-from obmi.context import Context
 from obmi.demo import build_demo
 from obmi.settings import load_settings
 from obmi.web.app import create_app
@@ -18,15 +17,17 @@ from obmi.web.app import create_app
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    ctx = Context(user="test", roles=frozenset({"admin"}), settings=load_settings({}))
-    db = build_demo(ctx, tmp_path_factory.mktemp("browser") / "demo.db", echo=lambda _: None)
-    server = LiveServer(create_app(ctx.settings, db), free_port())
+    folder = tmp_path_factory.mktemp("browser")
+    # Mail (password-reset links) goes to this run's own outbox, never to the working directory.
+    settings = load_settings({"OBMI_MAIL_OUTBOX": str(folder / "outbox")})
+    ctx = build_demo(settings, folder / "demo.db", echo=lambda _: None)
+    server = LiveServer(create_app(ctx.settings, ctx.db), free_port())
     server.start()
     try:
         yield server
     finally:
         server.stop()
-        db.dispose()
+        ctx.db.dispose()
 
 
 @pytest.fixture(scope="session")
