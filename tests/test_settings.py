@@ -1,4 +1,5 @@
-"""Settings: one declared list, read from OBMI_* variables, refused loudly when wrong."""
+"""Settings: one declared list (a pydantic-settings model), read from OBMI_* variables, refused
+loudly when wrong."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from pathlib import Path
 import pytest
 
 from obmi.errors import ValidationError
-from obmi.settings import DECLARED, DEV_SECRET, load_settings
+from obmi.settings import DEV_SECRET, MIN_SECRET_LENGTH, declared, env_name, load_settings
+
+REAL_SECRET = "s3cr3t-from-the-vault-0123456789abcdef"  # long enough outside development
 
 
 def test_defaults_when_nothing_is_set():
     settings = load_settings({})
-    assert {s.name: getattr(settings, s.name) for s in DECLARED} == {s.name: s.default for s in DECLARED}
+    fields = declared()
+    assert {name: getattr(settings, name) for name in fields} == {name: f.default for name, f in fields.items()}
     assert settings.port == 8000 and settings.environment == "development"
 
 
@@ -29,7 +33,8 @@ def test_port_is_converted_to_int():
 
 
 def test_values_are_normalised_by_their_type():
-    settings = load_settings({"OBMI_LOG_LEVEL": "debug", "OBMI_ENVIRONMENT": " Test "})
+    # "test" is outside development, so it needs a real secret key.
+    settings = load_settings({"OBMI_LOG_LEVEL": "debug", "OBMI_ENVIRONMENT": " Test ", "OBMI_SECRET_KEY": REAL_SECRET})
     assert (settings.log_level, settings.environment) == ("DEBUG", "test")
 
 
@@ -74,8 +79,21 @@ def test_production_with_the_default_secret_given_explicitly_is_refused():
 
 
 def test_production_with_a_real_secret_is_fine():
-    settings = load_settings({"OBMI_ENVIRONMENT": "production", "OBMI_SECRET_KEY": "s3cr3t-from-the-vault"})
-    assert (settings.environment, settings.secret_key) == ("production", "s3cr3t-from-the-vault")
+    settings = load_settings({"OBMI_ENVIRONMENT": "production", "OBMI_SECRET_KEY": REAL_SECRET})
+    assert (settings.environment, settings.secret_key.get_secret_value()) == ("production", REAL_SECRET)
+
+
+def test_outside_development_a_short_secret_is_refused():
+    for environment in ("production", "test"):
+        with pytest.raises(ValidationError) as info:
+            load_settings({"OBMI_ENVIRONMENT": environment, "OBMI_SECRET_KEY": "x" * (MIN_SECRET_LENGTH - 1)})
+        assert list(info.value.errors) == ["OBMI_SECRET_KEY"]
+    assert load_settings({"OBMI_ENVIRONMENT": "test", "OBMI_SECRET_KEY": "x" * MIN_SECRET_LENGTH}).environment == "test"
+
+
+def test_the_test_environment_refuses_the_default_secret_too():
+    with pytest.raises(ValidationError, match="OBMI_SECRET_KEY"):
+        load_settings({"OBMI_ENVIRONMENT": "test"})
 
 
 def test_overrides_win_over_the_environment():
@@ -106,7 +124,7 @@ def settings_output() -> subprocess.CompletedProcess:
 def test_cli_settings_lists_every_declared_setting(settings_output):
     assert settings_output.returncode == 0, settings_output.stderr
     listed = [line.split()[0] for line in settings_output.stdout.splitlines() if line.startswith("OBMI_")]
-    assert listed == [s.env for s in DECLARED]
+    assert listed == [env_name(name) for name in declared()]
 
 
 def test_cli_settings_shows_help_and_current_value(settings_output):
