@@ -71,7 +71,7 @@ def _run_import(action: Callable[[], Any], report: Optional[Path]) -> Any:
 
 def write_report(path: Path, rejected: list[tuple[int, str]]) -> None:
     """`--report FILE`: the rejected rows as CSV (line, reason)."""
-    from obmi.imports.runs import report_csv
+    from obmi.operations.imports import report_csv
     Path(path).write_text(report_csv(rejected), encoding="utf-8")
 
 

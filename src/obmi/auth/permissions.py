@@ -71,15 +71,18 @@ def organisation_role(*roles: Role) -> Rule:
 
 
 def maintains_shared_data(actor: Actor, resource: Resource | None) -> bool:
-    """Geography, Statbel data and shared indicators belong to the whole instance: administrators
-    and the coordinators of the host organisation (the city that runs the installation)."""
+    """administrators, and org_admin / coordinator of the host organisation
+
+    Geography, Statbel data and shared indicators belong to the whole instance; the host is the
+    organisation (the city) that runs the installation."""
     return actor.is_admin or (actor.host_organisation and actor.has(Role.ORG_ADMIN, Role.COORDINATOR))
 
 
 def writes_indicator(actor: Actor, resource: Resource | None) -> bool:
-    """Change an indicator's definition or its data. Shared indicators: see maintains_shared_data.
-    An organisation's own: its administrators and coordinators; an editor only the indicators
-    they own; a new indicator: administrators and coordinators of the organisation."""
+    """administrators; org_admin / coordinator of its organisation; the editor who owns it
+
+    Shared indicators: as maintains_shared_data. A new indicator: administrators, org_admin and
+    coordinators of the organisation it is for."""
     if actor.is_admin:
         return True
     if resource is None or resource.organisation is None:
@@ -92,8 +95,9 @@ def writes_indicator(actor: Actor, resource: Resource | None) -> bool:
 
 
 def manages_users(actor: Actor, resource: Resource | None) -> bool:
-    """Administrators; an organisation administrator for the users of their own organisation
-    (never for instance administrators)."""
+    """administrators; org_admin for the users of their own organisation
+
+    Never for an instance administrator's account."""
     if actor.is_admin:
         return True
     if not actor.has(Role.ORG_ADMIN):

@@ -12,6 +12,9 @@ from obmi.errors import ValidationError
 from obmi.imports import catalogue as catalogue_import
 from obmi.imports import geo as geo_import
 from obmi.imports import long_format, runs, statbel
+from obmi.imports.runs import ImportResult, report_csv
+
+__all__ = ["IMPORT_KINDS", "ImportResult", "report_csv"]
 from obmi.operations.registry import Unit, operation
 
 

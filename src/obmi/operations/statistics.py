@@ -13,11 +13,15 @@ from obmi.indicators.catalogue import Indicator, dump_catalogue
 from obmi.indicators.observation import Observation
 from obmi.operations.registry import Unit, operation
 from obmi.query import areas as area_query
+from obmi.query.areas import AreaRef, LevelInfo
 from obmi.query import availability
 from obmi.query.observations import ObservationQuery, QueryResult, query_observations as run_query
 from obmi.query.series import SeriesKey, query_series
 from obmi.query.visibility import CatalogueView
 from obmi.reports import factsheet
+
+
+__all__ = ["AreaRef", "Availability", "LevelInfo", "ObservationQuery", "QueryResult", "Series"]
 
 
 def _view(unit: Unit) -> CatalogueView:
@@ -60,7 +64,7 @@ def indicator_availability(unit: Unit, code: str, level: str | None = None) -> A
 
 
 @operation("geography.read")
-def list_levels(unit: Unit) -> list[area_query.LevelInfo]:
+def list_levels(unit: Unit) -> list[LevelInfo]:
     """The area levels with their number of areas and of areas with geometry."""
     return area_query.list_levels(unit.conn)
 
@@ -80,7 +84,7 @@ def query_observations(unit: Unit, query: ObservationQuery) -> QueryResult:
 
 @dataclass(frozen=True)
 class Series:
-    areas: list[area_query.AreaRef]
+    areas: list[AreaRef]
     rows: dict[SeriesKey, list[Observation]]
 
 

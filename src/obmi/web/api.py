@@ -118,7 +118,7 @@ def search(request: Request, ctx: CtxDep, q: str) -> Response:
     return cached(request, ctx, lambda: ops.search(ctx, q))
 
 
-@router.get("/me", tags=["accounts"], response_model=MeOut)
+@router.get("/me", tags=["accounts"], response_model=MeOut, responses=responses(MeOut, 401))
 def me(ctx: CtxDep) -> MeOut:
     """Who the API takes you for (with a token: its user and scope)."""
     actor = ctx.actor

@@ -48,6 +48,13 @@ from obmi.web.errors import wants_html
 from obmi.web.rendering import render
 from obmi.web.security import cookie_secure, safe_next, set_session_cookie
 
+try:  # Authlib's httpx client runs on httpx2 when installed, else on httpx: catch the errors of both
+    import httpx2 as _httpx2
+    HTTP_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, _httpx2.HTTPError)
+    TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, _httpx2.TransportError)
+except ImportError:
+    HTTP_ERRORS, TRANSPORT_ERRORS = (httpx.HTTPError,), (httpx.TransportError,)
+
 log = logging.getLogger("obmi.web.oidc")
 router = APIRouter(include_in_schema=False)
 
@@ -212,6 +219,16 @@ def _callback_url(request: Request, settings: Settings) -> str:
 
 # --- the routes -----------------------------------------------------------------------------
 
+def _check_configuration(settings: Settings) -> dict:
+    """What can be wrong in the settings, found before anybody is sent to the provider."""
+    if settings.environment == "production" and not settings.oidc_issuer.startswith("https://"):
+        raise _Failure("misconfigured", "OBMI_OIDC_ISSUER must be an https:// URL in production")
+    try:
+        return parse_role_map(settings.oidc_role_map)
+    except ValueError as exc:
+        raise _Failure("misconfigured", f"OBMI_OIDC_ROLE_MAP: {exc}") from None
+
+
 @router.get("/login/oidc", name="oidc_login")
 async def oidc_login(request: Request, next: str | None = None) -> Response:
     settings: Settings = request.app.state.settings
@@ -223,19 +240,14 @@ async def oidc_login(request: Request, next: str | None = None) -> Response:
         return JSONResponse({"detail": MESSAGES["not_configured"][1] + " Set OBMI_OIDC_ISSUER and "
                                        "OBMI_OIDC_CLIENT_ID."}, status_code=404)
     try:
-        parse_role_map(settings.oidc_role_map)
-        if settings.environment == "production" and not settings.oidc_issuer.startswith("https://"):
-            raise _Failure("misconfigured", "OBMI_OIDC_ISSUER must be an https:// URL in production")
+        _check_configuration(settings)
         client = provider(settings)
         await _metadata(client, settings)
         redirect_uri = _callback_url(request, settings)
-        lang = get_language(request)
-        rv = await client.create_authorization_url(redirect_uri, ui_locales=lang)
-    except ValueError as exc:
-        return _failure_page(request, settings, _Failure("misconfigured", f"OBMI_OIDC_ROLE_MAP: {exc}"), 500)
+        rv = await client.create_authorization_url(redirect_uri, ui_locales=get_language(request))
     except _Failure as failure:
         return _failure_page(request, settings, failure, 500 if failure.reason == "misconfigured" else 502)
-    except (httpx.HTTPError, AuthlibBaseError, RuntimeError, KeyError, TypeError) as exc:
+    except (*HTTP_ERRORS, AuthlibBaseError, RuntimeError, KeyError, TypeError, ValueError) as exc:
         return _failure_page(request, settings, _Failure("unreachable", f"discovery failed: {exc!r}"), 502)
     response = RedirectResponse(rv["url"], status_code=302)
     response.headers["Cache-Control"] = "no-store"
@@ -272,10 +284,7 @@ async def _complete(request: Request, ctx, settings: Settings):
         raise _Failure("state", "the state parameter differs from the flow cookie's")
     if not params.get("code"):
         raise _Failure("token", "the callback carries no code")
-    try:
-        role_map = parse_role_map(settings.oidc_role_map)
-    except ValueError as exc:
-        raise _Failure("misconfigured", f"OBMI_OIDC_ROLE_MAP: {exc}") from None
+    role_map = _check_configuration(settings)
     client = provider(settings)
     try:
         metadata = await _metadata(client, settings)
@@ -297,8 +306,8 @@ async def _complete(request: Request, ctx, settings: Settings):
         raise
     except (JoseError, AuthlibBaseError) as exc:
         raise _Failure("token", f"{type(exc).__name__}: {exc}") from None
-    except (httpx.HTTPError, RuntimeError, KeyError, TypeError, ValueError) as exc:
-        raise _Failure("unreachable" if isinstance(exc, httpx.TransportError) else "token",
+    except (*HTTP_ERRORS, RuntimeError, KeyError, TypeError, ValueError) as exc:
+        raise _Failure("unreachable" if isinstance(exc, TRANSPORT_ERRORS) else "token",
                        f"{type(exc).__name__}: {exc}") from None
     try:
         identity = identity_from_claims(claims, issuer=str(id_claims["iss"]), role_claim=settings.oidc_role_claim,
@@ -310,9 +319,9 @@ async def _complete(request: Request, ctx, settings: Settings):
                                   f"{claims.get(settings.oidc_role_claim)!r})")
     try:
         signed = await run_in_threadpool(ops.login_external, ctx, identity)
-    except NotAuthenticated as exc:
-        raise _Failure(exc.reason if exc.reason in MESSAGES else "token", str(exc),
-                       shown="" if exc.reason in MESSAGES else str(exc)) from None
+    except NotAuthenticated as exc:  # no_role, disabled, name_taken
+        known = exc.reason in MESSAGES
+        raise _Failure(exc.reason if known else "claims", str(exc), shown="" if known else str(exc)) from None
     except ObmiError as exc:  # e.g. no organisation for the users of single sign-on
         raise _Failure("misconfigured", str(exc)) from None
     log.info("single sign-on", extra={"user": identity.name, "issuer": identity.issuer,

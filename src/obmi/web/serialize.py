@@ -8,8 +8,7 @@ from typing import Any
 
 from obmi.indicators.catalogue import Indicator
 from obmi.indicators.observation import Observation
-from obmi.operations.statistics import Series
-from obmi.query.areas import AreaRef, LevelInfo
+from obmi.operations.statistics import AreaRef, LevelInfo, Series
 from obmi.reports.factsheet import FactSheet
 
 # Who maintains an indicator and which groups see it are the organisation's business.
