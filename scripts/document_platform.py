@@ -8,11 +8,39 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
+
 from obmi import operations as ops
 from obmi.auth import permissions
 from obmi.auth.roles import ROLE_HELP
+from obmi.settings import declared, env_name, is_secret
 
-OUT = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+OUT = DOCS / "operations.md"
+GUIDE = DOCS / "admin-guide.md"
+
+
+def _type(info) -> str:
+    text = str(info.annotation).replace("typing.", "").replace("pydantic.types.", "")
+    text = re.sub(r"Literal\[(.*)\]", lambda m: m.group(1).replace("'", "").replace(", ", "/"), text)
+    return {"<class 'str'>": "str", "<class 'int'>": "int", "<class 'bool'>": "bool",
+            "<class 'pydantic.types.SecretStr'>": "secret", "<class 'SecretStr'>": "secret"}.get(text, text)
+
+
+def settings_table() -> str:
+    rows = ["| variable | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for name, info in declared().items():
+        default = "(secret)" if is_secret(name) else f"`{info.default}`" if info.default not in ("", None) else "empty"
+        rows.append(f"| `{env_name(name)}` | {_type(info)} | {default} | {info.description} |")
+    return "\n".join(rows)
+
+
+def write_settings() -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    start, end = "<!-- settings:start -->", "<!-- settings:end -->"
+    before, rest = text.split(start)
+    _, after = rest.split(end)
+    GUIDE.write_text(f"{before}{start}\n{settings_table()}\n{end}{after}", encoding="utf-8")
 
 
 def main() -> None:
@@ -49,6 +77,7 @@ def main() -> None:
         "",
     ]
     OUT.write_text("\n".join(lines), encoding="utf-8")
+    write_settings()
     print(f"wrote {OUT} ({len(ops.list_operations())} operations, {len(permissions.PERMISSIONS)} permissions)")
 
 

@@ -19,13 +19,14 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from oidc_provider_mock import run_server_in_thread
 
 from browser.browser_support import LiveServer, free_port
-from conftest import system
-from factories import org
 from obmi import operations as ops
 from obmi.auth.sessions import COOKIE
 from obmi.settings import load_settings
 from obmi.web.app import create_app
 from obmi.web.oidc import FLOW_COOKIE, FLOW_SALT
+
+from conftest import system
+from factories import org
 
 ROLE_MAP = "obmi-analisten=analyst,obmi-beheer=org_admin"
 

@@ -41,7 +41,10 @@ from joserfc.errors import JoseError
 
 from obmi import operations as ops
 from obmi.auth.oidc import identity_from_claims, parse_role_map
+from obmi.auth.roles import Role, parse_role
+from obmi.context import Context
 from obmi.errors import NotAuthenticated, ObmiError
+from obmi.operations.accounts import SignedIn
 from obmi.settings import Settings
 from obmi.web.deps import CtxDep, get_language
 from obmi.web.errors import wants_html
@@ -54,6 +57,9 @@ try:  # Authlib's httpx client runs on httpx2 when installed, else on httpx: cat
     TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, _httpx2.TransportError)
 except ImportError:
     HTTP_ERRORS, TRANSPORT_ERRORS = (httpx.HTTPError,), (httpx.TransportError,)
+
+# A provider that cannot be reached, or answers what no provider should (bad JSON, missing fields).
+_UNEXPECTED: tuple[type[Exception], ...] = (*HTTP_ERRORS, RuntimeError, KeyError, TypeError, ValueError)
 
 log = logging.getLogger("obmi.web.oidc")
 router = APIRouter(include_in_schema=False)
@@ -106,7 +112,7 @@ def provider(settings: Settings) -> StarletteOAuth2App:
 async def _metadata(client: StarletteOAuth2App, settings: Settings) -> dict[str, Any]:
     """The discovery document, checked against OBMI_OIDC_ISSUER (OpenID Connect Discovery §4.3:
     the issuer it names must be the one asked, or an impostor could vouch for anyone)."""
-    metadata = await client.load_server_metadata()
+    metadata: dict[str, Any] = await client.load_server_metadata()
     issuer = metadata.get("issuer")
     if not isinstance(issuer, str) or issuer.rstrip("/") != settings.oidc_issuer.rstrip("/"):
         raise _Failure("issuer", f"the discovery document names issuer {issuer!r}, not OBMI_OIDC_ISSUER "
@@ -202,7 +208,7 @@ def _failure_page(request: Request, settings: Settings, failure: _Failure, statu
     log.warning("single sign-on failed", extra={"reason": failure.reason, "detail": failure.detail,
                                                 "request_id": getattr(request.state, "request_id", "")})
     lang = get_language(request)
-    response = render(request, "error.html", lang, status_code=status, status=status, reason=failure.reason,
+    response: Response = render(request, "error.html", lang, status_code=status, status=status, reason=failure.reason,
                       message=_message(lang, failure.reason, failure.shown))
     response.headers["Cache-Control"] = "no-store"
     _clear_flow_cookie(request, response, settings)
@@ -219,10 +225,15 @@ def _callback_url(request: Request, settings: Settings) -> str:
 
 # --- the routes -----------------------------------------------------------------------------
 
-def _check_configuration(settings: Settings) -> dict:
+def _check_configuration(settings: Settings) -> dict[str, Role]:
     """What can be wrong in the settings, found before anybody is sent to the provider."""
     if settings.environment == "production" and not settings.oidc_issuer.startswith("https://"):
         raise _Failure("misconfigured", "OBMI_OIDC_ISSUER must be an https:// URL in production")
+    try:
+        if settings.oidc_default_role:
+            parse_role(settings.oidc_default_role)
+    except ValueError as exc:
+        raise _Failure("misconfigured", f"OBMI_OIDC_DEFAULT_ROLE: {exc}") from None
     try:
         return parse_role_map(settings.oidc_role_map)
     except ValueError as exc:
@@ -235,8 +246,9 @@ async def oidc_login(request: Request, next: str | None = None) -> Response:
     if not settings.oidc_enabled:
         lang = get_language(request)
         if wants_html(request):
-            return render(request, "error.html", lang, status_code=404, status=404,
-                          message=_message(lang, "not_configured"))
+            page: Response = render(request, "error.html", lang, status_code=404, status=404,
+                                    message=_message(lang, "not_configured"))
+            return page
         return JSONResponse({"detail": MESSAGES["not_configured"][1] + " Set OBMI_OIDC_ISSUER and "
                                        "OBMI_OIDC_CLIENT_ID."}, status_code=404)
     try:
@@ -247,7 +259,7 @@ async def oidc_login(request: Request, next: str | None = None) -> Response:
         rv = await client.create_authorization_url(redirect_uri, ui_locales=get_language(request))
     except _Failure as failure:
         return _failure_page(request, settings, failure, 500 if failure.reason == "misconfigured" else 502)
-    except (*HTTP_ERRORS, AuthlibBaseError, RuntimeError, KeyError, TypeError, ValueError) as exc:
+    except (AuthlibBaseError, *_UNEXPECTED) as exc:
         return _failure_page(request, settings, _Failure("unreachable", f"discovery failed: {exc!r}"), 502)
     response = RedirectResponse(rv["url"], status_code=302)
     response.headers["Cache-Control"] = "no-store"
@@ -273,7 +285,7 @@ async def oidc_callback(request: Request, ctx: CtxDep) -> Response:
     return response
 
 
-async def _complete(request: Request, ctx, settings: Settings):
+async def _complete(request: Request, ctx: Context, settings: Settings) -> tuple[SignedIn, str]:
     params = request.query_params
     flow = _read_flow_cookie(request, settings)
     if params.get("error"):
@@ -306,7 +318,7 @@ async def _complete(request: Request, ctx, settings: Settings):
         raise
     except (JoseError, AuthlibBaseError) as exc:
         raise _Failure("token", f"{type(exc).__name__}: {exc}") from None
-    except (*HTTP_ERRORS, RuntimeError, KeyError, TypeError, ValueError) as exc:
+    except _UNEXPECTED as exc:
         raise _Failure("unreachable" if isinstance(exc, TRANSPORT_ERRORS) else "token",
                        f"{type(exc).__name__}: {exc}") from None
     try:
