@@ -30,7 +30,10 @@ OBMI = Path(sys.executable).with_name("obmi")
 STATBEL_CATALOGUE = ROOT / "src" / "obmi" / "catalogue" / "statbel.yaml"
 POPULATION_2015 = STATBEL / "TF_SOC_POP_STRUCT_2015.txt.gz"
 LONG_HEADER = ["indicator", "level", "area", "period", "value"]
-RUN_LOG_TABLES = {"import_run", "rejected_row", "alembic_version"}  # what a failed import may write
+# What a failed import may write: its run, its rejected rows and the audit record of the refusal
+# (checked on its own: `new_audit_events`). Sign-in bookkeeping (login_attempt, user_session) and
+# the data version (data_state) are compared like the data.
+RUN_LOG_TABLES = {"import_run", "rejected_row", "audit_event", "alembic_version"}
 LEVEL = "gemeente2018"  # Statbel 2015 uses the municipalities from before the 2019 mergers
 
 
@@ -80,6 +83,21 @@ def dump(db: Path) -> dict[str, tuple[int, str]]:
         conn.close()
     assert {"area", "indicator", "observation"} <= set(result)
     return result
+
+
+def audit_events(db: Path) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT uuid, operation, outcome, actor FROM audit_event ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def new_audit_events(db: Path, before: list[tuple]) -> list[tuple[str, str, str]]:
+    """(operation, outcome, actor) of the audit events since `before`, which must be untouched."""
+    after = audit_events(db)
+    assert after[:len(before)] == before
+    return [event[1:] for event in after[len(before):]]
 
 
 def last_run(db: Path) -> dict:
@@ -245,6 +263,7 @@ class Rejection:
     before: dict
     after: dict
     imports: subprocess.CompletedProcess
+    audit_before: list[tuple]
 
 
 @pytest.fixture(scope="module", params=["bad-area", "non-numeric-value", "duplicate-key", "unknown-indicator",
@@ -254,10 +273,10 @@ def rejection(request, base_db, tmp_path_factory, population_2015, income_sample
     db = copy_db(base_db, directory)
     case, path = build_case(request.param, directory, population_2015, income_sample)
     report = directory / "rejected.csv"
-    before = dump(db)
+    before, audit_before = dump(db), audit_events(db)
     result = run_obmi(db, "import", case.command, path, "--report", report)
     after = dump(db)
-    return Rejection(case, db, path, result, report, before, after, run_obmi(db, "imports"))
+    return Rejection(case, db, path, result, report, before, after, run_obmi(db, "imports"), audit_before)
 
 
 def test_rejected_import_exits_with_the_validation_code(rejection):
@@ -285,6 +304,9 @@ def test_rejected_import_writes_the_report(rejection):
 def test_rejected_import_changes_no_table(rejection):
     assert rejection.before["observation"][0] > 0, "the base database must hold observations"
     assert rejection.after == rejection.before
+    # The audit log records the rejected write (as the user the command line acted as).
+    assert new_audit_events(rejection.db, rejection.audit_before) == \
+        [(f"import_{rejection.case.command}", "rejected", "cli-test")]
 
 
 def test_rejected_import_is_listed_as_failed(rejection):
@@ -321,12 +343,13 @@ def test_statbel_rows_of_uncovered_regions_are_skipped_even_when_malformed(db, t
 
 
 def test_statbel_import_of_a_file_of_another_layout_is_refused(db, files):
-    before = dump(db)
+    before, audit_before = dump(db), audit_events(db)
     result = run_obmi(db, "import", "statbel", files["new"])
     assert result.returncode == 2
     assert "new.csv: not a known Statbel layout" in result.stderr
     assert "Traceback" not in result.stderr
     assert dump(db) == before
+    assert new_audit_events(db, audit_before) == [("import_statbel", "rejected", "cli-test")]
 
 
 # --- dry run and re-import ------------------------------------------------------------------------
@@ -338,20 +361,22 @@ def test_dry_run_writes_nothing_but_logs_the_run(db, files, tmp_path, income_sam
         path = write_statbel(tmp_path / "TF_PSNL_INC_TAX_MUNTY.txt.gz", header, sample)
     else:
         path = files["new"]
-    before = dump(db)
+    before, audit_before = dump(db), audit_events(db)
     result = ok(run_obmi(db, "import", command, path, "--dry-run"))
     assert "(dry_run)" in result.stdout
     assert dump(db) == before
+    assert new_audit_events(db, audit_before) == []  # a dry run changes nothing, so audits nothing
     run = last_run(db)
     assert (run["status"], run["kind"], run["file_name"]) == ("dry_run", command, path.name)
     assert run["inserted"] > 0, "a dry run still reports what it would have written"
 
 
 def test_reimporting_the_same_file_is_no_change(db, files):
-    before = dump(db)
+    before, audit_before = dump(db), audit_events(db)
     result = ok(run_obmi(db, "import", "observations", files["base"]))
     assert "(no_change): 10 rows read, 10 ok, 0 skipped; 0 inserted, 0 updated, 10 unchanged" in result.stdout
-    assert dump(db) == before
+    assert dump(db) == before  # the data version (data_state) included: caches stay valid
+    assert new_audit_events(db, audit_before) == [("import_observations", "ok", "cli-test")]
     assert last_run(db)["status"] == "no_change"
 
 

@@ -8,6 +8,7 @@ import csv
 import json
 import sys
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -146,7 +147,7 @@ def import_statbel_cmd(files: list[Path], dry_run: bool = DRY_RUN, report: Optio
     Each file is its own import (and transaction): one bad year does not block the others."""
     ctx = _context()
     for file in files:
-        result = _run_import(lambda file=file: ops.import_statbel(ctx, file, dry_run=dry_run), report)
+        result = _run_import(partial(ops.import_statbel, ctx, file, dry_run=dry_run), report)
         typer.echo(f"{result.file_name}: " + result.summary())
 
 

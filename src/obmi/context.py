@@ -27,8 +27,8 @@ class Context:
         return replace(self, actor=actor)
 
 
-def public_context(db: Database, settings: Settings, **extra: str) -> Context:
-    return Context(db, settings, ANONYMOUS, **extra)
+def public_context(db: Database, settings: Settings, *, request_id: str = "", source_address: str = "") -> Context:
+    return Context(db, settings, ANONYMOUS, request_id=request_id, source_address=source_address)
 
 
 def system_context(db: Database, settings: Settings, name: str = "system") -> Context:

@@ -89,3 +89,13 @@ def watch(page, test_name: str):
 
 def wait_ready(page, selector: str = READY) -> None:
     page.wait_for_selector(selector, state="attached", timeout=TIMEOUT_MS)
+
+
+def sign_in(page, base_url: str, name: str, password: str, next_path: str = "") -> None:
+    """Sign in through the login form, as a person does; returns once the target page is shown."""
+    page.goto(f"{base_url}/login" + (f"?next={next_path}" if next_path else ""))
+    page.get_by_label("Gebruikersnaam").fill(name)
+    page.get_by_label("Wachtwoord").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_selector("header nav.account .who", timeout=TIMEOUT_MS)

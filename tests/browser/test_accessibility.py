@@ -1,6 +1,8 @@
 """WCAG 2.1 A/AA checks with axe-core (vendored at tests/vendor/axe.min.js) on the main public
-pages, run once each page has drawn its maps and charts. Serious and critical violations fail;
-the full axe results of every page are kept under artifacts/axe/."""
+pages, run once each page has drawn its maps and charts, and on the login page and the
+administration pages. Serious and critical violations fail the public pages; the login and
+administration pages (forms and tables only) must have none at all. The full axe results of
+every page are kept under artifacts/axe/."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ import json
 
 import pytest
 
-from .browser_support import AXE_JS, AXE_RESULTS, READY, TIMEOUT_MS, slug
+from .browser_support import AXE_JS, AXE_RESULTS, READY, TIMEOUT_MS, sign_in, slug
+from obmi.demo import DEMO_PASSWORD
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING_IMPACTS = {"serious", "critical"}
@@ -57,10 +60,16 @@ def test_page_has_no_serious_accessibility_violations(page, base_url, name):
     if name == "indicator":
         page.wait_for_selector(READY, state="attached")
         page.wait_for_selector("#series svg", state="attached")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")  # every script has run; DRAWN then waits for what they draw
     page.wait_for_function(DRAWN, timeout=TIMEOUT_MS)
     page.shots.take(name)
 
+    results = run_axe(page, name)
+    failing = [v for v in results["violations"] if v["impact"] in FAILING_IMPACTS]
+    assert not failing, f"axe: serious/critical WCAG 2.1 AA violations on {PAGES[name]}:\n{describe(failing)}"
+
+
+def run_axe(page, name: str) -> dict:
     page.add_script_tag(path=str(AXE_JS))
     results = page.evaluate("""async (tags) => {
         const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
@@ -70,7 +79,36 @@ def test_page_has_no_serious_accessibility_violations(page, base_url, name):
     }""", TAGS)
     AXE_RESULTS.mkdir(parents=True, exist_ok=True)
     (AXE_RESULTS / f"{slug(name)}.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
-
     assert results["passes"], "axe ran no check at all"
-    failing = [v for v in results["violations"] if v["impact"] in FAILING_IMPACTS]
-    assert not failing, f"axe: serious/critical WCAG 2.1 AA violations on {PAGES[name]}:\n{describe(failing)}"
+    return results
+
+
+def test_login_page_has_no_accessibility_violations(page, base_url):
+    page.goto(f"{base_url}/login?next=/admin")
+    page.get_by_label("Wachtwoord").wait_for()
+    page.shots.take("login")
+    results = run_axe(page, "login")
+    assert not results["violations"], f"axe: WCAG 2.1 AA violations on /login:\n{describe(results['violations'])}"
+
+    # The same page after a refused attempt: the alert and the fields marked invalid.
+    page.get_by_label("Gebruikersnaam").fill("lezer")
+    page.get_by_label("Wachtwoord").fill("fout")
+    page.get_by_role("button", name="Aanmelden").click()
+    page.get_by_role("alert").wait_for()
+    results = run_axe(page, "login-refused")
+    assert not results["violations"], f"axe: violations on the refused login:\n{describe(results['violations'])}"
+
+
+ADMIN_PAGES = {"admin-users": "/admin/gebruikers", "admin-user": "/admin/gebruikers/analist",
+               "admin-upload": "/admin/imports/nieuw", "admin-audit": "/admin/audit"}
+
+
+def test_admin_pages_have_no_accessibility_violations(page, base_url):
+    sign_in(page, base_url, "beheerder", DEMO_PASSWORD)
+    for name, path in ADMIN_PAGES.items():
+        response = page.goto(base_url + path)
+        assert response is not None and response.ok, f"{path} answered {response and response.status}"
+        page.locator("nav.admin-nav").wait_for()
+        page.shots.take(name)
+        results = run_axe(page, name)
+        assert not results["violations"], f"axe: WCAG 2.1 AA violations on {path}:\n{describe(results['violations'])}"

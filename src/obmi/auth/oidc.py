@@ -22,7 +22,7 @@ def parse_role_map(text: str) -> dict[str, Role]:
     return mapping
 
 
-def claim_values(claims: dict, claim: str) -> set[str]:
+def claim_values(claims: dict[str, object], claim: str) -> set[str]:
     raw = claims.get(claim)
     if isinstance(raw, str):
         return set(raw.split())
@@ -41,7 +41,7 @@ class ExternalIdentity:
     roles: frozenset[Role]
 
 
-def identity_from_claims(claims: dict, *, issuer: str, role_claim: str, role_map: dict[str, Role],
+def identity_from_claims(claims: dict[str, object], *, issuer: str, role_claim: str, role_map: dict[str, Role],
                          default_role: str) -> ExternalIdentity:
     subject = str(claims.get("sub") or "")
     if not subject:

@@ -82,12 +82,12 @@ def load_geography(conn: Connection, data_levels: set[str] | None = None) -> Geo
     links = (select(area_link.c.child_id, area_link.c.parent_id, area_link.c.relation)
              .join(child, child.c.id == area_link.c.child_id).join(parent, parent.c.id == area_link.c.parent_id)
              .where(child.c.level.in_(sorted(levels)), parent.c.level.in_(sorted(levels))))
-    for r in conn.execute(links):
-        parent_level = geo.level_of[r.parent_id]
-        if r.relation == "version":
-            parts[parent_level][r.parent_id].append(r.child_id)
+    for link in conn.execute(links):
+        parent_level = geo.level_of[link.parent_id]
+        if link.relation == "version":
+            parts[parent_level][link.parent_id].append(link.child_id)
         else:
-            children[parent_level][r.parent_id][geo.level_of[r.child_id]].append(r.child_id)
+            children[parent_level][link.parent_id][geo.level_of[link.child_id]].append(link.child_id)
     geo.children = {k: {p: dict(c) for p, c in v.items()} for k, v in children.items()}
     geo.parts = {k: dict(v) for k, v in parts.items()}
     return geo

@@ -131,6 +131,8 @@ def parse_shapes(path: Path, bundle: GeoBundle) -> None:
     for raw_code, name, shp in records:
         bundle.rows_in += 1
         code = normalise_code(raw_code)
+        if code is None:
+            continue  # a shape without a code cannot belong to any area
         full, web = geometry.to_wgs84(shp, epsg, tolerance)
         target = bundle.areas.get((level, code))
         if target is None:

@@ -91,7 +91,9 @@ def _row(line: int, values: tuple, cols: dict[str, int], default_level: str | No
     if ind.aggregation == "ratio" and not ind.numerator and numbers["value"] is not None \
             and (numbers["numerator"] is None or numbers["denominator"] is None):
         raise ValueError(f"{code} is a ratio: give numerator and denominator so it can be aggregated")
-    return staging.StagedRow(line, level, area, Observation(code, 0, period, status=status, **numbers))
+    return staging.StagedRow(line, level, area, Observation(
+        code, 0, period, numbers["value"], status, numbers["numerator"], numbers["denominator"], numbers["n"],
+        numbers["ci_low"], numbers["ci_high"]))
 
 
 def _require_writable(unit: WriteUnit, rows: list[staging.StagedRow], catalogue: dict[str, Indicator]) -> None:

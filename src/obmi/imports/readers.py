@@ -11,6 +11,7 @@ A new format is one more registered reader, not an edit of the imports."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -64,8 +65,8 @@ def _table_readers() -> list[ImportReader]:
 def _statbel_readers() -> list[ImportReader]:
     from obmi.imports import statbel
     return [ImportReader("statbel", layout.name, f"Statbel {layout.name}, pipe-separated",
-                         lambda p, layout=layout: statbel.has_layout(p, layout),
-                         lambda p, layout=layout: statbel.read_file(p, layout)) for layout in statbel.LAYOUTS]
+                         partial(statbel.has_layout, layout=layout), partial(statbel.read_file, layout=layout))
+            for layout in statbel.LAYOUTS]
 
 
 def _catalogue_readers() -> list[ImportReader]:

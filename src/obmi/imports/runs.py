@@ -47,7 +47,6 @@ class WriteUnit(Protocol):
     def settle(self) -> int: ...
     def audit(self, resource_type: str, resource_id: object, *, before: object = None, after: object = None,
               message: str = "") -> None: ...
-    def require(self, permission: str, resource: object = None) -> None: ...
 
 
 @dataclass
@@ -115,7 +114,7 @@ def run_import(unit: WriteUnit, *, kind: str, file_name: str, sha256: str,
     with unit.autonomous() as side:
         run_id = side.execute(insert(import_run).values(
             kind=kind, file_name=file_name[:500], sha256=sha256, user=actor.label[:100], user_id=actor.user_id,
-            organisation=actor.organisation, started=_now(), status="running", message="")).inserted_primary_key[0]
+            organisation=actor.organisation, started=_now(), status="running", message="")).inserted_primary_key[0]  # type: ignore[index]
     outcome: dict[str, ImportStats] = {}
 
     def on_rollback(exc: BaseException | None) -> None:

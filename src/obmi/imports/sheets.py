@@ -44,7 +44,7 @@ def open_text(path: Path) -> io.TextIOBase:
 
 def sniff_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in ",;|\t"}
-    return max(counts, key=counts.get)
+    return max(counts, key=lambda d: counts[d])
 
 
 def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, tuple]]]:

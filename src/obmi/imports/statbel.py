@@ -172,7 +172,7 @@ def _cast(table: pa.Table, column: str, rejected: list) -> pa.Table:
         return table.set_column(table.column_names.index(column), column, pc.cast(text, target))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    values = []
+    values: list[int | float | None] = []
     for i, raw in enumerate(text.to_pylist()):
         try:
             number = float(raw)

@@ -37,7 +37,7 @@ def combined_status(parts: Sequence[Observation]) -> str:
     """The weakest status among the parts: one provisional part makes the total provisional."""
     if all(p.status == Status.FINAL for p in parts):
         return Status.FINAL
-    return max((p.status or Status.FINAL for p in parts), key=lambda s: _STATUS_RANK.get(s, 0))
+    return max((p.status or Status.FINAL for p in parts), key=lambda s: _STATUS_RANK.get(Status(s), 0))
 
 
 def _sum(values: list[float | None]) -> float | None:
@@ -61,10 +61,13 @@ def _combine_ratio(ind: "Indicator", parts: Parts, weight_of: WeightOf) -> Value
 
 def _combine_weighted_mean(ind: "Indicator", parts: Parts, weight_of: WeightOf) -> Values | None:
     weights = [weight_of(area_id) for area_id, _ in parts]
-    if any(w is None for w in weights) or not sum(weights):  # type: ignore[arg-type]
+    if any(w is None for w in weights):
         return None
-    total = sum(weights)  # type: ignore[arg-type]
-    return {"value": sum(o.value * w for (_, o), w in zip(parts, weights)) / total}  # type: ignore[operator]
+    known = [float(w) for w in weights if w is not None]
+    total = sum(known)
+    if not total:
+        return None
+    return {"value": sum(float(o.value or 0.0) * w for (_, o), w in zip(parts, known)) / total}
 
 
 def _combine_none(ind: "Indicator", parts: Parts, weight_of: WeightOf) -> Values | None:

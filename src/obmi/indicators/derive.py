@@ -158,10 +158,12 @@ def _data_levels(conn: Connection, indicators: set[str], periods: set[str]) -> s
 def _sync(conn: Connection, existing: dict[Key, Observation], wanted: dict[Key, Observation],
           affected: set[str], import_id: int | None) -> DeriveCounts:
     counts = DeriveCounts()
-    inserts, updates, deletes = [], [], []
-    for key, old in existing.items():
-        if key[0] in affected and old.origin != Origin.SOURCE and key not in wanted:
-            deletes.append(old.id)
+    inserts: list[Observation] = []
+    updates: list[Observation] = []
+    deletes: list[int | None] = []
+    for key, stored in existing.items():
+        if key[0] in affected and stored.origin != Origin.SOURCE and key not in wanted:
+            deletes.append(stored.id)
     for key, obs in wanted.items():
         old = existing.get(key)
         if old is not None and old.origin == obs.origin and same_values(old, obs):

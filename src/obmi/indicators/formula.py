@@ -27,12 +27,13 @@ class Formula:
 
 def _eval(node: ast.expr, values: dict[str, float | None]) -> float | None:
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return float(node.value)  # type: ignore[arg-type]  # _check admits only int and float constants
     if isinstance(node, ast.Name):
         return values.get(node.id)
     if isinstance(node, ast.UnaryOp):
         operand = _eval(node.operand, values)
-        return None if operand is None else _UNARY[type(node.op)](operand)
+        return None if operand is None else float(_UNARY[type(node.op)](operand))  # type: ignore[operator]
+    assert isinstance(node, ast.BinOp)  # _check admits nothing else
     left, right = _eval(node.left, values), _eval(node.right, values)
     if left is None or right is None:
         return None

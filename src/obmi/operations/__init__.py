@@ -3,20 +3,62 @@ and the tests all call these (`ops.import_statbel(ctx, path)`); each declares it
 and the registry (obmi.operations.registry) checks it first, runs it in one transaction, writes
 its audit record and — for writes — runs the write pipeline. `obmi operations` lists them."""
 
-from obmi.operations.accounts import (add_organisation, add_user, authenticate_session, authenticate_token,
-                                      change_password, create_token, identify_cli_user, list_organisations,
-                                      list_tokens, list_users, login, login_external, logout, reset_password,
-                                      revoke_token, send_password_reset, set_password, update_user)
+from obmi.operations.accounts import (
+                                      add_organisation,
+                                      add_user,
+                                      authenticate_session,
+                                      authenticate_token,
+                                      change_password,
+                                      create_token,
+                                      identify_cli_user,
+                                      list_organisations,
+                                      list_tokens,
+                                      list_users,
+                                      login,
+                                      login_external,
+                                      logout,
+                                      reset_password,
+                                      revoke_token,
+                                      send_password_reset,
+                                      set_password,
+                                      update_user,
+)
 from obmi.operations.audit import AuditFilter, export_audit_csv, list_audit
 from obmi.operations.content import dashboard_view, list_dashboards, list_stories, story_view
-from obmi.operations.imports import (IMPORT_KINDS, import_catalogue, import_details, import_geography, import_kind,
-                                     import_observations, import_statbel, list_imports)
+from obmi.operations.imports import (
+                                      IMPORT_KINDS,
+                                      import_catalogue,
+                                      import_details,
+                                      import_geography,
+                                      import_kind,
+                                      import_observations,
+                                      import_statbel,
+                                      list_imports,
+)
 from obmi.operations.registry import REGISTRY, list_operations
-from obmi.operations.statistics import (ObservationQuery, area_factsheet, area_geojson, area_series, export_catalogue,
-                                        export_factsheets, factsheet_pdf, indicator_availability, list_indicators,
-                                        list_levels, query_observations, search)
-from obmi.operations.system import (backup_database, data_version, database_status, health, rederive_all,
-                                    restore_database, upgrade_database)
+from obmi.operations.statistics import (
+                                      ObservationQuery,
+                                      area_factsheet,
+                                      area_geojson,
+                                      area_series,
+                                      export_catalogue,
+                                      export_factsheets,
+                                      factsheet_pdf,
+                                      indicator_availability,
+                                      list_indicators,
+                                      list_levels,
+                                      query_observations,
+                                      search,
+)
+from obmi.operations.system import (
+                                      backup_database,
+                                      data_version,
+                                      database_status,
+                                      health,
+                                      rederive_all,
+                                      restore_database,
+                                      upgrade_database,
+)
 
 __all__ = [
     "AuditFilter", "IMPORT_KINDS", "ObservationQuery", "REGISTRY", "add_organisation", "add_user", "area_factsheet", "area_geojson", "area_series",

@@ -8,7 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Iterable
+from typing import Any, Iterable
 
 from obmi import mail
 from obmi.auth.actor import Actor, system_actor
@@ -120,7 +120,7 @@ def _new_user_resource(unit: Unit, name: str, /, *, roles: Iterable[str], organi
 @operation("users.manage", resource=_new_user_resource)
 def add_user(unit: Unit, name: str, *, roles: Iterable[str], organisation: str | None = None,
              password: str | None = None, display_name: str = "", email: str = "",
-             groups: Iterable[str] = ()) -> dict:
+             groups: Iterable[str] = ()) -> dict[str, Any]:
     """Add a local user with roles (and optionally a password; else a reset link is needed)."""
     name = name.strip().lower()
     if not _NAME.match(name):
@@ -147,7 +147,7 @@ def add_user(unit: Unit, name: str, *, roles: Iterable[str], organisation: str |
 
 
 @operation("users.read")
-def list_users(unit: Unit) -> list[dict]:
+def list_users(unit: Unit) -> list[dict[str, Any]]:
     """Users with their roles and groups: one's own organisation's; administrators see all."""
     rows = store.list_users(unit.conn, organisation_code=unit.actor.organisation, everything=unit.actor.is_admin)
     return [u.public for u in rows]
@@ -159,7 +159,7 @@ def _active_admins(unit: Unit) -> list[store.UserRow]:
 
 @operation("users.manage", resource=_user_resource)
 def update_user(unit: Unit, name: str, *, roles: Iterable[str] | None = None, groups: Iterable[str] | None = None,
-                active: bool | None = None, display_name: str | None = None, email: str | None = None) -> dict:
+                active: bool | None = None, display_name: str | None = None, email: str | None = None) -> dict[str, Any]:
     """Change a user's roles, groups, name, e-mail, or disable (ending their sessions) or enable."""
     user = _user(unit, name)
     before = user.public
@@ -170,7 +170,7 @@ def update_user(unit: Unit, name: str, *, roles: Iterable[str] | None = None, gr
         store.set_roles(unit.conn, user.id, role_set)
     if groups is not None:
         store.set_groups(unit.conn, user.id, _groups(groups))
-    values: dict = {}
+    values: dict[str, Any] = {}
     if display_name is not None:
         values["display_name"] = display_name.strip() or user.name
     if email is not None:

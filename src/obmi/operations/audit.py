@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import csv
 import io
 import json
@@ -18,7 +20,7 @@ MAX_EXPORT = 100_000
 
 @dataclass(frozen=True)
 class AuditPage:
-    data: list[dict]
+    data: list[dict[str, Any]]
     count: int
 
 

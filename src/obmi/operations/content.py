@@ -33,7 +33,7 @@ def _pick(lang: str, nl: str, en: str) -> str:
 
 
 def _series_data(conn: Connection, view: CatalogueView, threshold: int, codes: list[str], subject: AreaKey,
-                 period: str | None, with_references: bool) -> dict:
+                 period: str | None, with_references: bool) -> dict[str, Any]:
     ref = find_area(conn, *subject)
     refs = [ref, *default_references(conn, ref)] if with_references else [ref]
     rows = query_series(conn, codes, [r.id for r in refs], view=view, default_threshold=threshold)
@@ -49,7 +49,7 @@ def _series_data(conn: Connection, view: CatalogueView, threshold: int, codes: l
 
 
 def _map_data(conn: Connection, view: CatalogueView, threshold: int, code: str, level: str, within: str | None,
-              period: str | None) -> dict:
+              period: str | None) -> dict[str, Any]:
     result = query_observations(conn, ObservationQuery(code, level, period or "latest", (),
                                                        parse_area_key(within, "within") if within else None),
                                 view=view, default_threshold=threshold)

@@ -3,6 +3,8 @@ its own permission, and the upload page and the import API pick the one for the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -74,7 +76,7 @@ def _run_resource(unit: Unit, run_id: int, /, **_: object) -> Resource:
 
 @dataclass(frozen=True)
 class ImportRuns:
-    data: list[dict]
+    data: list[dict[str, Any]]
     count: int
 
 
@@ -90,7 +92,7 @@ def list_imports(unit: Unit, *, limit: int = 100, offset: int = 0) -> ImportRuns
 
 @dataclass(frozen=True)
 class ImportDetails:
-    run: dict
+    run: dict[str, Any]
     rejected: list[tuple[int, str]]
 
     @property

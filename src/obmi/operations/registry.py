@@ -246,7 +246,7 @@ def operation(permission: str, *, resource: ResourceLoader | None = None, advanc
     return declare
 
 
-def _run(op: Operation, function: Callable[..., R], ctx: Context, args: tuple, kwargs: dict) -> R:
+def _run(op: Operation, function: Callable[..., R], ctx: Context, args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
     if not isinstance(ctx, Context):
         raise TypeError(f"{op.name}: the first argument must be a Context, not {type(ctx).__name__}")
     if current_operation() is not None:

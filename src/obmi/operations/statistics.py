@@ -7,19 +7,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from obmi.geo.codes import AreaKey
 from obmi.indicators.catalogue import Indicator, dump_catalogue
 from obmi.indicators.observation import Observation
 from obmi.operations.registry import Unit, operation
 from obmi.query import areas as area_query
-from obmi.query.areas import AreaRef, LevelInfo
 from obmi.query import availability
-from obmi.query.observations import ObservationQuery, QueryResult, query_observations as run_query
+from obmi.query.areas import AreaRef, LevelInfo
+from obmi.query.observations import ObservationQuery, QueryResult
+from obmi.query.observations import query_observations as run_query
 from obmi.query.series import SeriesKey, query_series
 from obmi.query.visibility import CatalogueView
 from obmi.reports import factsheet
-
 
 __all__ = ["AreaRef", "Availability", "LevelInfo", "ObservationQuery", "QueryResult", "Series"]
 
@@ -71,7 +72,7 @@ def list_levels(unit: Unit) -> list[LevelInfo]:
 
 @operation("geography.read")
 def area_geojson(unit: Unit, level: str, *, within: AreaKey | None = None, detail: str = "web",
-                 tolerance: float | None = None) -> dict:
+                 tolerance: float | None = None) -> dict[str, Any]:
     """A level's areas (optionally within one area) as a GeoJSON FeatureCollection in WGS84."""
     return area_query.feature_collection(unit.conn, level, within=within, detail=detail, tolerance=tolerance)
 
@@ -125,7 +126,7 @@ def factsheet_pdf(unit: Unit, level: str, code: str, references: list[AreaKey] |
 
 @operation("reports.export")
 def export_factsheets(unit: Unit, level: str, out_dir: Path, *, lang: str = "nl",
-                      within: AreaKey | None = None) -> dict:
+                      within: AreaKey | None = None) -> dict[str, Any]:
     """A PDF fact sheet for every area of a level, written to a folder on this machine."""
     from obmi.reports import pdf
     return pdf.export_factsheets(unit.conn, level, Path(out_dir), view=_view(unit), lang=lang, within=within,
@@ -134,6 +135,6 @@ def export_factsheets(unit: Unit, level: str, out_dir: Path, *, lang: str = "nl"
 
 
 @operation("statistics.read")
-def search(unit: Unit, text: str) -> dict:
+def search(unit: Unit, text: str) -> dict[str, Any]:
     """Indicators and areas whose names contain every word of `text`."""
     return availability.search(unit.conn, text, set(_view(unit).visible))

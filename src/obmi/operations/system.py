@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from obmi.operations.registry import Unit, operation
 from obmi.store import backup as store_backup
@@ -51,7 +52,7 @@ def data_version(unit: Unit) -> DataState:
 
 
 @operation("system.backup", advances_version=False)
-def backup_database(unit: Unit, path: Path, *, overwrite: bool = False) -> dict:
+def backup_database(unit: Unit, path: Path, *, overwrite: bool = False) -> dict[str, Any]:
     """Write a one-file backup (a SQLite database) of every OBMi table."""
     summary = store_backup.backup(unit.ctx.db, Path(path), overwrite=overwrite)
     unit.audit("backup", str(path), after={k: v for k, v in summary.items() if k != "tables"})
@@ -59,7 +60,7 @@ def backup_database(unit: Unit, path: Path, *, overwrite: bool = False) -> dict:
 
 
 @operation("system.restore")
-def restore_database(unit: Unit, path: Path) -> dict:
+def restore_database(unit: Unit, path: Path) -> dict[str, Any]:
     """Replace all data by a backup; everyone is signed out and disclosure is decided again."""
     summary = store_backup.restore(unit.ctx.db, Path(path), unit.conn)
     unit.changes.redecide = True

@@ -42,11 +42,10 @@ def threshold_dependants(catalogue: Mapping[str, Indicator], scope: Scope) -> di
     out: dict[str, set[str] | None] = dict(scope)
     for ind in catalogue.values():
         basis = ind.threshold_indicator
-        if basis in scope and ind.code not in out:
-            out[ind.code] = scope[basis]
-        elif basis in scope and out[ind.code] is not None:
-            periods = scope[basis]
-            out[ind.code] = None if periods is None else out[ind.code] | periods  # type: ignore[operator]
+        if basis is None or basis not in scope:
+            continue
+        periods, already = scope[basis], out.get(ind.code, set())
+        out[ind.code] = None if periods is None or already is None else already | periods
     return out
 
 

@@ -41,9 +41,11 @@ class AreaRef:
 
 
 def list_levels(conn: Connection) -> list[LevelInfo]:
-    counts = dict(conn.execute(select(area.c.level, func.count()).group_by(area.c.level)).all())  # type: ignore[arg-type]
-    shaped = dict(conn.execute(select(area.c.level, func.count()).join(area_geometry, area_geometry.c.area_id == area.c.id)  # type: ignore[arg-type]
-                               .group_by(area.c.level)).all())
+    counts: dict[str, int] = {r[0]: r[1] for r in conn.execute(
+        select(area.c.level, func.count()).group_by(area.c.level))}
+    shaped: dict[str, int] = {r[0]: r[1] for r in conn.execute(
+        select(area.c.level, func.count()).join(area_geometry, area_geometry.c.area_id == area.c.id)
+        .group_by(area.c.level))}
     rows = conn.execute(select(area_level).order_by(area_level.c.sort_order, area_level.c.code))
     return [LevelInfo(r.code, r.name_nl, r.name_en, r.family, r.is_current, r.valid_from, r.valid_to,
                       r.user_defined, counts.get(r.code, 0), shaped.get(r.code, 0), r.sort_order) for r in rows]

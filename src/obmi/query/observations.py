@@ -83,12 +83,12 @@ def _periods(conn: Connection, q: ObservationQuery, area_ids) -> list[str] | Non
 def query_observations(conn: Connection, q: ObservationQuery, *, view: CatalogueView,
                        default_threshold: int) -> QueryResult:
     ind = view.get(q.indicator)
-    areas = areas_of_level(conn, q.level, within=q.within)
+    of_level = areas_of_level(conn, q.level, within=q.within)
     view.require_level(ind, q.level)
     check_disclosure_state(conn, default_threshold)
     if q.areas:
-        areas = areas.where(area.c.code.in_(q.areas))
-    areas = areas.subquery()
+        of_level = of_level.where(area.c.code.in_(q.areas))
+    areas = of_level.subquery()
     periods = _periods(conn, q, select(areas.c.id))
     o = observation.c
     join = and_(o.area_id == areas.c.id, o.indicator == q.indicator)

@@ -9,7 +9,7 @@ bar, never a zero, and no numerators, denominators or raw counts are added to to
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from babel.numbers import format_decimal
@@ -141,7 +141,7 @@ def comparison_bar_spec(figure: Any, *, lang: str = "nl", subject_name: str | No
     """Horizontal bars: the subject area against its reference areas for one `KeyFigure`, all in
     the figure's period. A suppressed or missing value gets no bar and the label — or ·."""
     ind = figure.indicator
-    rows = []
+    rows: list[dict[str, Any]] = []
     subject_value = figure.value if figure.status not in ("suppressed", "missing") else None
     subject_label = subject_name or ("this area" if lang == "en" else "dit gebied")
     subject_status = figure.status if subject_value is None else "published"
@@ -220,7 +220,7 @@ def label_point(geometry: Mapping[str, Any]) -> tuple[float, float] | None:
     return (best[1], best[2]) if best else None
 
 
-def _extent(features: list[Mapping[str, Any]]) -> float:
+def _extent(features: Sequence[Mapping[str, Any]]) -> float:
     """Diagonal of the features' bounding box in degrees (0 without coordinates)."""
     xs: list[float] = []
     ys: list[float] = []
@@ -248,10 +248,10 @@ def choropleth_spec(feature_collection: Mapping[str, Any], highlight_code: str |
     `value_property` the areas are shaded by that property (which must hold published values
     only); without it, it is a locator map. Only code, name and that value are copied into the
     spec — other properties never reach it."""
-    features = []
+    features: list[dict[str, Any]] = []
     for f in feature_collection.get("features", []):
         props = f.get("properties") or {}
-        keep = {"code": str(props.get("code", f.get("id", ""))), "name": str(props.get("name", ""))}
+        keep: dict[str, Any] = {"code": str(props.get("code", f.get("id", ""))), "name": str(props.get("name", ""))}
         if value_property:
             value = props.get(value_property)
             keep["value"] = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None

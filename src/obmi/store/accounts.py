@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, CursorResult, Row, Select, delete, func, insert, select, update
 
 from obmi.auth.roles import Role
 from obmi.store.tables import (api_token, login_attempt, one_time_link, organisation, user_account, user_group,
@@ -41,7 +43,7 @@ class UserRow:
     groups: frozenset[str]
 
     @property
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         """Everything but the password hash."""
         return {"id": self.id, "name": self.name, "display_name": self.display_name, "email": self.email,
                 "organisation": self.organisation, "roles": sorted(self.roles), "groups": sorted(self.groups),
@@ -49,15 +51,21 @@ class UserRow:
                 "has_password": self.password_hash is not None, "created_at": self.created_at}
 
 
+def _new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 # --- organisations ---------------------------------------------------------------------------
 
-def _org(row) -> OrganisationRow:
+def _org(row: Row[Any]) -> OrganisationRow:
     return OrganisationRow(row.id, row.code, row.name, row.kind, row.is_host, row.created_at)
 
 
 def insert_organisation(conn: Connection, *, code: str, name: str, kind: str, is_host: bool, now: datetime) -> int:
-    return conn.execute(insert(organisation).values(code=code, name=name, kind=kind, is_host=is_host,
-                                                    created_at=now)).inserted_primary_key[0]
+    return _new_id(conn.execute(insert(organisation).values(code=code, name=name, kind=kind, is_host=is_host,
+                                                    created_at=now)))
 
 
 def list_organisations(conn: Connection) -> list[OrganisationRow]:
@@ -80,7 +88,7 @@ def update_organisation(conn: Connection, code: str, **values: object) -> None:
 
 # --- users -----------------------------------------------------------------------------------
 
-def _users(conn: Connection, where) -> list[UserRow]:
+def _users(conn: Connection, where: ColumnElement[bool]) -> list[UserRow]:
     rows = conn.execute(select(user_account, organisation.c.is_host)
                         .outerjoin(organisation, organisation.c.code == user_account.c.organisation)
                         .where(where).order_by(user_account.c.name)).all()
@@ -124,10 +132,10 @@ def count_users(conn: Connection) -> int:
 def insert_user(conn: Connection, *, name: str, display_name: str, email: str, organisation_code: str | None,
                 password_hash: str | None, now: datetime, external_issuer: str | None = None,
                 external_subject: str | None = None) -> int:
-    return conn.execute(insert(user_account).values(
+    return _new_id(conn.execute(insert(user_account).values(
         name=name, display_name=display_name, email=email, organisation=organisation_code,
         password_hash=password_hash, external_issuer=external_issuer, external_subject=external_subject,
-        is_active=True, created_at=now, password_changed_at=now if password_hash else None)).inserted_primary_key[0]
+        is_active=True, created_at=now, password_changed_at=now if password_hash else None)))
 
 
 def update_user(conn: Connection, user_id: int, **values: object) -> None:
@@ -163,21 +171,20 @@ class TokenRow:
     revoked_at: datetime | None
 
 
-def _token_query():
+def _token_query() -> Select[Any]:
     return (select(api_token, user_account.c.name.label("user"), user_account.c.organisation)
             .join(user_account, user_account.c.id == api_token.c.user_id))
 
 
-def _token(r) -> TokenRow:
+def _token(r: Row[Any]) -> TokenRow:
     return TokenRow(r.id, r.user_id, r.user, r.organisation, r.name, r.prefix, r.scope, r.created_at, r.created_by,
                     r.last_used_at, r.revoked_at)
 
 
 def insert_token(conn: Connection, *, user_id: int, name: str, prefix: str, token_hash: str, scope: str,
                  created_by: str, now: datetime) -> int:
-    return conn.execute(insert(api_token).values(user_id=user_id, name=name, prefix=prefix, token_hash=token_hash,
-                                                 scope=scope, created_at=now, created_by=created_by)
-                        ).inserted_primary_key[0]
+    return _new_id(conn.execute(insert(api_token).values(user_id=user_id, name=name, prefix=prefix, token_hash=token_hash,
+                                                 scope=scope, created_at=now, created_by=created_by)))
 
 
 def get_token(conn: Connection, token_id: int) -> TokenRow | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, select
 
 from obmi.store.tables import audit_event
 
@@ -23,7 +24,7 @@ class AuditFilter:
     limit_to_organisation: bool = False
 
 
-def _where(f: AuditFilter):
+def _where(f: AuditFilter) -> ColumnElement[bool]:
     c = audit_event.c
     conditions = []
     for column, value in ((c.resource_type, f.resource_type), (c.resource_id, f.resource_id), (c.actor, f.actor),
@@ -39,7 +40,8 @@ def _where(f: AuditFilter):
     return and_(*conditions) if conditions else c.id.is_not(None)
 
 
-def query_events(conn: Connection, f: AuditFilter, *, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
+def query_events(conn: Connection, f: AuditFilter, *, limit: int = 100, offset: int = 0
+                 ) -> tuple[list[dict[str, Any]], int]:
     where = _where(f)
     total = conn.execute(select(func.count()).select_from(audit_event).where(where)).scalar_one()
     rows = conn.execute(select(audit_event).where(where).order_by(audit_event.c.at.desc(), audit_event.c.id.desc())

@@ -94,7 +94,7 @@ def _sqlite_snapshot(db: Database, target: Path) -> None:
     with db.engine.connect() as conn, closing(sqlite3.connect(target)) as dest:
         # One backup step (pages=-1) holds a read lock throughout: a consistent snapshot even
         # while other connections write.
-        conn.connection.dbapi_connection.backup(dest)
+        conn.connection.dbapi_connection.backup(dest)  # type: ignore[union-attr]
         # The live database runs in WAL mode; the backup must be one self-contained file.
         dest.execute("PRAGMA journal_mode=DELETE")
         # Sessions and sign-in attempts belong to the running installation, not to a backup.
@@ -156,7 +156,7 @@ def _copy_into_postgres(conn: Connection, table: Table, batches: Iterator[Sequen
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns)))
     count = 0
     # COPY bypasses SQLAlchemy's type processing, so JSON values are serialised here.
-    with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(statement) as copy:
+    with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
         for batch in batches:
             for row in batch:
                 for name in json_columns:

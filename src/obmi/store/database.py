@@ -71,7 +71,9 @@ def _head_revision() -> str:
     """The newest migration shipped with this OBMi (read once: the scripts do not change)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None, "OBMi ships its migrations"
+    return head
 
 
 @dataclass

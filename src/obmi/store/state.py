@@ -32,7 +32,7 @@ def read_state(conn: Connection) -> DataState:
 
 def advance(conn: Connection, *, default_threshold: int | None = None) -> DataState:
     """Next version (and, when given, the threshold the decisions were now made with)."""
-    values: dict = {"version": data_state.c.version + 1, "changed_at": datetime.now(timezone.utc)}
+    values: dict[str, object] = {"version": data_state.c.version + 1, "changed_at": datetime.now(timezone.utc)}
     if default_threshold is not None:
         values["default_threshold"] = default_threshold
     conn.execute(update(data_state).where(data_state.c.id == 1).values(**values))

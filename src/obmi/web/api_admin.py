@@ -7,13 +7,14 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from obmi import operations as ops
 from obmi.errors import ImportRejected, NotAuthenticated, ValidationError
+from obmi.operations.imports import ImportResult
 from obmi.web.deps import CtxDep
 from obmi.web.schemas import ImportReport, ImportRunDetail, ImportRunList, responses
 
@@ -46,7 +47,8 @@ def save_upload(upload: UploadFile, directory: Path, max_bytes: int) -> Path:
     return target
 
 
-def report(result: object | None, *, kind: str, file_name: str, error: ImportRejected | None = None) -> dict:
+def report(result: ImportResult | None, *, kind: str, file_name: str, error: ImportRejected | None = None
+           ) -> dict[str, Any]:
     """The import report as JSON (ImportReport): counts, notes and the rejected rows."""
     if error is not None:
         rejected = error.rejected
@@ -55,9 +57,10 @@ def report(result: object | None, *, kind: str, file_name: str, error: ImportRej
                 "unchanged": 0, "derived": 0, "notes": [], "message": str(error.args[0]),
                 "rejected_count": len(rejected),
                 "rejected": [{"line": line, "reason": reason} for line, reason in rejected[:MAX_REJECTED_IN_REPORT]]}
-    stats = result.stats  # type: ignore[attr-defined]
-    return {"import_id": result.import_id, "kind": kind, "file_name": file_name,  # type: ignore[attr-defined]
-            "status": result.status, "rows_in": stats.rows_in, "rows_ok": stats.rows_ok,  # type: ignore[attr-defined]
+    assert result is not None
+    stats = result.stats
+    return {"import_id": result.import_id, "kind": kind, "file_name": file_name,
+            "status": result.status, "rows_in": stats.rows_in, "rows_ok": stats.rows_ok,
             "rows_skipped": stats.rows_skipped, "inserted": stats.inserted, "updated": stats.updated,
             "unchanged": stats.unchanged, "derived": stats.derived, "notes": stats.notes, "message": "",
             "rejected_count": 0, "rejected": []}
@@ -91,12 +94,14 @@ def get_imports(ctx: CtxDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                 offset: Annotated[int, Query(ge=0)] = 0) -> JSONResponse:
     """Import runs (provenance) you may see, newest first."""
     page = ops.list_imports(ctx, limit=limit, offset=offset)
-    return JSONResponse(ImportRunList(data=page.data, count=page.count).model_dump(mode="json"))
+    body = ImportRunList.model_validate({"data": page.data, "count": page.count})
+    return JSONResponse(body.model_dump(mode="json"))
 
 
 @router.get("/imports/{run_id}", responses=responses(ImportRunDetail, 401, 403, 404))
 def get_import(ctx: CtxDep, run_id: int) -> JSONResponse:
     """One import run with all its rejected rows."""
     details = ops.import_details(ctx, run_id)
-    body = ImportRunDetail(**details.run, rejected=[{"line": ln, "reason": r} for ln, r in details.rejected])
+    body = ImportRunDetail.model_validate({**details.run, "rejected": [{"line": ln, "reason": r}
+                                                                      for ln, r in details.rejected]})
     return JSONResponse(body.model_dump(mode="json"))

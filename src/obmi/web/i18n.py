@@ -24,7 +24,7 @@ def _catalogue(lang: str) -> dict[str, str]:
         return {}
     with open(path, "rb") as handle:
         catalog = read_po(handle)
-    return {m.id: m.string for m in catalog if m.id and m.string}
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
 
 
 def translate(lang: str, text: str) -> str:

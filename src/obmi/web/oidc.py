@@ -198,6 +198,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# The sign-in refusals error.html (admin_macros.reason_text) words itself, as for local sign-in.
+PAGE_REASONS = {"no_role", "disabled", "name_taken"}
+
+
 def _message(lang: str, reason: str, shown: str = "") -> str:
     nl, en = MESSAGES.get(reason, MESSAGES["token"])
     text = en if lang == "en" else nl
@@ -208,8 +212,12 @@ def _failure_page(request: Request, settings: Settings, failure: _Failure, statu
     log.warning("single sign-on failed", extra={"reason": failure.reason, "detail": failure.detail,
                                                 "request_id": getattr(request.state, "request_id", "")})
     lang = get_language(request)
-    response: Response = render(request, "error.html", lang, status_code=status, status=status, reason=failure.reason,
-                      message=_message(lang, failure.reason, failure.shown))
+    if failure.reason in PAGE_REASONS:  # error.html explains these in the page's language: add the English detail
+        reason, message = failure.reason, _message("en", failure.reason, failure.shown)
+    else:
+        reason, message = "oidc", _message(lang, failure.reason, failure.shown)
+    response: Response = render(request, "error.html", lang, status_code=status, status=status, reason=reason,
+                                message=message)
     response.headers["Cache-Control"] = "no-store"
     _clear_flow_cookie(request, response, settings)
     return response

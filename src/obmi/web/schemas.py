@@ -229,6 +229,7 @@ class ImportRunOut(Schema):
     id: int
     kind: str
     file_name: str
+    sha256: str = Field(description="SHA-256 of the imported file(s): the same file gives the same hash.")
     status: str
     rows_in: int
     rows_ok: int
@@ -239,6 +240,7 @@ class ImportRunOut(Schema):
     unchanged: int
     derived: int
     user: str
+    user_id: int | None
     organisation: str | None
     started: datetime
     finished: datetime | None
