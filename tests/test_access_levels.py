@@ -28,6 +28,9 @@ PUBLIC_FROM_GEMEENTE = {"code": "fluvius_elek_res_n", "name_nl": "Residentiële 
                         "public_from_level": "gemeente",
                         "source": "Fluvius open data (verbruiksgegevens per statistische sector), verwerking "
                                   "Provincies in Cijfers"}
+FOR_A_GROUP = {"code": "fluvius_gas_res_n", "name_nl": "Residentiële aansluitingen gas", "unit": "aansluitingen",
+               "is_count": True, "organisation": "stad", "access": "groups", "access_groups": ["wijkteam"]}
+GAS_CONNECTIONS = "v2506_gas_res_n"
 ANALYSTS_ONLY = {"code": "fluvius_elek_res_cons", "name_nl": "Residentieel elektriciteitsverbruik", "unit": "kWh",
                  "organisation": "stad", "access": "analysts", "source": PUBLIC_FROM_GEMEENTE["source"]}
 
@@ -58,15 +61,19 @@ def world(request, db_factories, templates, tmp_path_factory, shared_data):
     org(root, "stad", "Stad Gent", host=True)
     org(root, "buur", "Buurgemeente")
     coordinator = user(root, "coordinator", "coordinator", org="stad")
-    catalogue(coordinator, tmp, PUBLIC_FROM_GEMEENTE, ANALYSTS_ONLY)
+    catalogue(coordinator, tmp, PUBLIC_FROM_GEMEENTE, ANALYSTS_ONLY, FOR_A_GROUP)
     sectors = gent_sectors()
     rows = [{"indicator": ind["code"], "level": "statsec2019", "area": code, "period": PERIOD, "value": r[column]}
             for code, r in sectors.items() for ind, column in ((PUBLIC_FROM_GEMEENTE, CONNECTIONS),
-                                                               (ANALYSTS_ONLY, CONSUMPTION))]
+                                                               (ANALYSTS_ONLY, CONSUMPTION),
+                                                               (FOR_A_GROUP, GAS_CONNECTIONS))]
     observations(coordinator, tmp, rows)
     user(root, "analist", "analyst", org="stad")
     user(root, "analist_buur", "analyst", org="buur")
-    tokens = {name: ops.create_token(root, name, scope="read").token for name in ("analist", "analist_buur")}
+    user(root, "wijkwerker", "reader", org="stad", groups=["wijkteam"])
+    user(root, "lezer", "reader", org="stad")
+    tokens = {name: ops.create_token(root, name, scope="read").token
+              for name in ("analist", "analist_buur", "wijkwerker", "lezer")}
     client = TestClient(create_app(root.settings, db))
     return {"db": db, "client": client, "tokens": tokens, "sectors": sectors, "tmp": tmp}
 
@@ -167,3 +174,14 @@ def test_the_pdf_follows_the_same_rule(world, tmp_path):
     analyst = pdf_text("analist")
     assert name in analyst
     assert f"{int(world['sectors'][sector][CONNECTIONS]):,}".replace(",", ".") in analyst
+
+
+def test_a_group_indicator_is_seen_by_its_group_only(world):
+    url = observations_url("fluvius_gas_res_n", "gemeente", area="44021")
+    expected = sum(r[GAS_CONNECTIONS] for r in world["sectors"].values())
+    for who in ("wijkwerker", "analist"):
+        response = get(world, url, who)
+        assert response.status_code == 200, who
+        assert response.json()["data"][0]["value"] == expected
+    for who in (None, "lezer", "analist_buur"):
+        assert get(world, url, who).status_code == 404, who

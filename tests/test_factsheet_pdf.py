@@ -14,11 +14,11 @@ from babel.numbers import format_decimal
 from sqlalchemy import text
 
 from obmi import operations as ops
+from obmi.context import Context, public_context
 from obmi.demo import build_demo
-from obmi.query.observations import ObservationQuery
+from obmi.operations import ObservationQuery
 from obmi.reports import charts
-from obmi.reports.factsheet import build_factsheet
-from obmi.reports.pdf import export_factsheets, render_factsheet_pdf, slugify, surroundings_geojson
+from obmi.reports.pdf import render_factsheet_pdf, slugify, surroundings_geojson
 
 GENT, HERSTAPPE = "44021", "73028"
 NASTY_NAMES = [
@@ -59,45 +59,52 @@ def nl(value: float, decimals: int = 0, locale: str = "nl_BE") -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory, ctx):
-    db = build_demo(ctx, tmp_path_factory.mktemp("pdfdemo") / "demo.db", echo=lambda _: None)
-    yield db
-    db.dispose()
+def demo(tmp_path_factory, settings):
+    """The demo database, built by OBMi itself (the context returned acts as OBMi)."""
+    ctx = build_demo(settings, tmp_path_factory.mktemp("pdfdemo") / "demo.db", echo=lambda _: None)
+    yield ctx
+    ctx.db.dispose()
 
 
 @pytest.fixture(scope="module")
-def sheets(demo):
-    with demo.engine.connect() as conn:
-        gent = build_factsheet(conn, "gemeente", GENT)
-        herstappe = build_factsheet(conn, "gemeente", HERSTAPPE)
-        gent_map = surroundings_geojson(conn, gent.area)
-    return {"gent": gent, "herstappe": herstappe, "gent_map": gent_map}
+def public(demo) -> Context:
+    """The anonymous public: what a fact sheet shows anyone."""
+    return public_context(demo.db, demo.settings)
+
+
+def surroundings(ctx: Context, area) -> dict | None:
+    """The locator map's GeoJSON, read straight from the store (as the PDF operation does)."""
+    with ctx.db.unguarded_engine.connect() as conn:
+        return surroundings_geojson(conn, area)
 
 
 @pytest.fixture(scope="module")
-def pdfs(sheets):
-    return {
-        "gent_nl": render_factsheet_pdf(sheets["gent"], map_geojson=sheets["gent_map"]),
-        "gent_en": render_factsheet_pdf(sheets["gent"], lang="en", map_geojson=sheets["gent_map"]),
-        "herstappe_nl": render_factsheet_pdf(sheets["herstappe"]),
-        "herstappe_en": render_factsheet_pdf(sheets["herstappe"], lang="en"),
-    }
+def sheets(public):
+    gent = ops.area_factsheet(public, "gemeente", GENT)
+    herstappe = ops.area_factsheet(public, "gemeente", HERSTAPPE)
+    return {"gent": gent, "herstappe": herstappe, "gent_map": surroundings(public, gent.area)}
 
 
-def latest(ctx, db, indicator: str, code: str):
-    result = ops.query_observations(ctx, db, ObservationQuery(indicator, "gemeente", period="latest", areas=(code,)))
+@pytest.fixture(scope="module")
+def pdfs(public):
+    return {f"{name}_{lang}": ops.factsheet_pdf(public, "gemeente", code, None, lang)
+            for name, code in (("gent", GENT), ("herstappe", HERSTAPPE)) for lang in ("nl", "en")}
+
+
+def latest(ctx: Context, indicator: str, code: str):
+    result = ops.query_observations(ctx, ObservationQuery(indicator, "gemeente", period="latest", areas=(code,)))
     assert len(result.rows) == 1
     return result.rows[0], result.indicator
 
 
-def test_gent_dutch_sheet_shows_real_values_and_references(ctx, demo, pdfs, tmp_path):
+def test_gent_dutch_sheet_shows_real_values_and_references(public, pdfs, tmp_path):
     sheet_text = pdf_text(pdfs["gent_nl"], tmp_path)
     assert "Gent" in sheet_text and "Gemeente" in sheet_text and "STEEKKAART" in sheet_text
     assert "Oost-Vlaanderen" in sheet_text and "Vlaams Gewest" in sheet_text
-    pop, ind = latest(ctx, demo, "pop_total", GENT)
+    pop, ind = latest(public, "pop_total", GENT)
     assert pop.value > 100_000
     assert table_value(sheet_text, "Bevolking", pop.period) == nl(pop.value, ind.decimals)  # 253.266
-    share, sind = latest(ctx, demo, "share_non_belgian", GENT)
+    share, sind = latest(public, "share_non_belgian", GENT)
     assert table_value(sheet_text, "Aandeel niet-Belgen", share.period) == nl(share.value, sind.decimals)
     assert nl(share.value, sind.decimals).count(",") == 1  # Dutch decimal comma
     assert "Kerncijfers" in sheet_text and "Demografie" in sheet_text and "Inkomen" in sheet_text
@@ -107,30 +114,32 @@ def test_gent_dutch_sheet_shows_real_values_and_references(ctx, demo, pdfs, tmp_
     assert "Wijken voor omgevingsanalyse" not in sheet_text  # only for wijk sheets
 
 
-def test_a4_tagged_and_identical_when_rendered_again(pdfs, sheets, tmp_path):
+def test_a4_tagged_and_identical_when_rendered_again(public, pdfs, sheets, tmp_path):
     path = tmp_path / "gent.pdf"
     path.write_bytes(pdfs["gent_nl"])
     info = subprocess.run([_tool("pdfinfo"), str(path)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"Page size:\s+595(\.\d+)? x 841\.89 pts \(A4\)", info) or "595 x 842" in info, info
     assert re.search(r"Tagged:\s+yes", info)
     assert "Steekkaart Gent" in info  # document title
-    again = render_factsheet_pdf(sheets["gent"], map_geojson=sheets["gent_map"])
-    assert again == pdfs["gent_nl"]  # same data, same bytes: fonts bundled, timestamp from the sheet
+    # Same sheet, same bytes: fonts bundled, timestamp from the sheet (each call of the operation
+    # builds a new sheet, stamped with its own time).
+    once = render_factsheet_pdf(sheets["gent"], map_geojson=sheets["gent_map"])
+    assert render_factsheet_pdf(sheets["gent"], map_geojson=sheets["gent_map"]) == once
 
 
-def test_english_sheet(ctx, demo, pdfs, tmp_path):
+def test_english_sheet(public, pdfs, tmp_path):
     sheet_text = pdf_text(pdfs["gent_en"], tmp_path)
     assert "FACT SHEET" in sheet_text and "Municipality" in sheet_text and "Key figures" in sheet_text
     assert "Oost-Vlaanderen" in sheet_text and "(province)" in sheet_text
-    pop, ind = latest(ctx, demo, "pop_total", GENT)
+    pop, ind = latest(public, "pop_total", GENT)
     assert table_value(sheet_text, "Population", pop.period) == nl(pop.value, ind.decimals, "en_GB")  # 253,266
     assert "Source: Statbel" in sheet_text and re.search(r"page 1 of \d", sheet_text)
     assert "Steekkaart" not in sheet_text and "Bevolking" not in sheet_text
 
 
-def test_herstappe_suppressed_values_never_printed(ctx, demo, sheets, pdfs, tmp_path):
+def test_herstappe_suppressed_values_never_printed(public, sheets, pdfs, tmp_path):
     # the raw, unpublished values straight from the store
-    with demo.engine.connect() as conn:
+    with public.db.unguarded_engine.connect() as conn:
         raw = dict(conn.execute(text(
             "select o.indicator, o.value from observation o join area a on a.id = o.area_id "
             "where a.level = 'gemeente' and a.code = :code and o.period = '2015' "
@@ -153,7 +162,7 @@ def test_herstappe_suppressed_values_never_printed(ctx, demo, sheets, pdfs, tmp_
             formatted = nl(raw["share_non_belgian"], decimals, locale)
             assert not re.search(rf"(?<![\d.,]){re.escape(formatted)}(?!\d)", sheet_text), formatted
         # a published count of the same table does print (the check above can fail)
-        pop, ind = latest(ctx, demo, "pop_total", HERSTAPPE)
+        pop, ind = latest(public, "pop_total", HERSTAPPE)
         assert table_value(sheet_text, "Bevolking" if lang == "nl" else "Population", "2015") == \
             nl(pop.value, 0, "nl_BE" if lang == "nl" else "en_GB")
 
@@ -199,7 +208,7 @@ def test_file_names_are_slugs():
 
 
 def test_export_factsheets_one_pdf_per_area(demo, tmp_path):
-    result = export_factsheets(demo, "gemeente", tmp_path / "out", within=("arrondiss", "32000"), lang="en")
+    result = ops.export_factsheets(demo, "gemeente", tmp_path / "out", within=("arrondiss", "32000"), lang="en")
     assert result["failed"] == [] and result["written"] == result["areas"] == 5  # arrondissement Diksmuide
     files = sorted(p.name for p in (tmp_path / "out").glob("*.pdf"))
     assert len(files) == 5 and "32003-diksmuide.pdf" in files
@@ -209,12 +218,11 @@ def test_export_factsheets_one_pdf_per_area(demo, tmp_path):
     assert result["seconds"] > 0
 
 
-def test_wijk_sheet_carries_the_wijken_attribution(demo, tmp_path):
-    with demo.engine.connect() as conn:
-        sheet = build_factsheet(conn, "ggw7", "44021W01")
-        geo = surroundings_geojson(conn, sheet.area)
+def test_wijk_sheet_carries_the_wijken_attribution(public, tmp_path):
+    sheet = ops.area_factsheet(public, "ggw7", "44021W01")
+    geo = surroundings(public, sheet.area)
     assert geo and len(geo["features"]) > 1  # the wijken of Gent
-    sheet_text = " ".join(pdf_text(render_factsheet_pdf(sheet, map_geojson=geo), tmp_path).split())
+    sheet_text = " ".join(pdf_text(ops.factsheet_pdf(public, "ggw7", "44021W01", None, "nl"), tmp_path).split())
     assert sheet.area.name in sheet_text and "Wijk" in sheet_text
     assert ("Wijken voor omgevingsanalyse. © gemeentebesturen, verzameld door Data & Analyse van de Vlaamse "
             "provincies") in sheet_text

@@ -15,6 +15,12 @@ def periods_of(conn: Connection, code: str, level: str) -> list[str]:
     return sort_periods(r.period for r in rows)
 
 
+def indicators_of_area(conn: Connection, area_id: int) -> set[str]:
+    """Indicators with any stored value for one area (an index-only scan of ix_observation_area)."""
+    rows = conn.execute(select(observation.c.indicator).distinct().where(observation.c.area_id == area_id))
+    return {r.indicator for r in rows}
+
+
 def levels_of(conn: Connection, code: str) -> list[str]:
     rows = conn.execute(select(area.c.level, area_level.c.sort_order).distinct()
                         .join(observation, observation.c.area_id == area.c.id)

@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from obmi.errors import ValidationError
 from obmi.indicators.catalogue import Indicator
 from obmi.indicators.observation import Observation
 from obmi.query.areas import AreaRef, ancestors, find_area
+from obmi.query.availability import indicators_of_area
 from obmi.query.series import query_series
 from obmi.query.visibility import CatalogueView
-from obmi.store.tables import observation
 
 THEME_ORDER = ("demografie", "vergrijzing", "diversiteit", "inkomen", "ruimte")
 DEFAULT_REFERENCE_LEVELS = ("gemeente", "provincie", "gewest")
@@ -65,8 +65,7 @@ def default_references(conn: Connection, subject: AreaRef) -> list[AreaRef]:
 
 def _indicators_with_data(conn: Connection, subject: AreaRef, view: CatalogueView) -> list[Indicator]:
     """Indicators with data for the area that the actor may see at its level."""
-    codes = {r.indicator for r in conn.execute(select(observation.c.indicator).distinct()
-                                               .where(observation.c.area_id == subject.id))}
+    codes = indicators_of_area(conn, subject.id)
     catalogue = {c: ind for c, ind in view.visible.items() if view.sees_level(ind, subject.level)}
     def order(ind: Indicator):
         theme = ind.themes[0] if ind.themes else "~"
