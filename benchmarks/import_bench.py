@@ -49,9 +49,9 @@ import pyarrow.csv as pacsv
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 
-from obmi.imports.geo import import_geo
-from obmi.imports.statbel import import_statbel
-from obmi.store.backup import backup, restore
+from obmi import operations as ops
+from obmi.context import Context, system_context
+from obmi.settings import load_settings
 from obmi.store.database import Database, open_database
 from obmi.store.tables import import_run, indicator, observation, rejected_row
 
@@ -103,7 +103,7 @@ def scratch_postgres(base_url: str) -> Iterator[str]:
 
 def reset(db: Database) -> None:
     """Back to 'geography only': one transaction, children before parents."""
-    with db.engine.begin() as conn:
+    with db.unguarded_engine.begin() as conn:
         conn.execute(delete(observation))
         conn.execute(delete(rejected_row))
         # The geography's own run stays: the geography cache fingerprints it.
@@ -120,9 +120,12 @@ def clear_geography_cache() -> None:
         cache.clear()
 
 
+def as_bench(db: Database) -> Context:
+    return system_context(db, load_settings({}), USER)
+
+
 def import_once(db: Database, path: Path):
-    [result] = import_statbel(db, [path], user=USER)
-    return result
+    return ops.import_statbel(as_bench(db), path)
 
 
 def measure_backend(name: str, db: Database, path: Path, repeat: int) -> dict:
@@ -200,14 +203,14 @@ def main(argv: list[str] | None = None) -> int:
         pg_db = open_database(pg_url)
         try:
             log("setup: migrate, import geography into SQLite, restore it into PostgreSQL")
-            sqlite_db.upgrade()
-            pg_db.upgrade()
-            seconds, geo = timed(lambda: import_geo(sqlite_db, geo_dir, user=USER))
+            ops.upgrade_database(as_bench(sqlite_db))
+            ops.upgrade_database(as_bench(pg_db))
+            seconds, geo = timed(lambda: ops.import_geography(as_bench(sqlite_db), geo_dir))
             if geo.status != "ok":
                 raise RuntimeError(f"geography import failed: {geo.summary()}")
             log(f"  import_geo into SQLite: {seconds:.1f} s")
-            seconds, _ = timed(lambda: backup(sqlite_db, Path(tmp) / "geo.obmi-backup"))
-            restore_seconds, _ = timed(lambda: restore(pg_db, Path(tmp) / "geo.obmi-backup"))
+            seconds, _ = timed(lambda: ops.backup_database(as_bench(sqlite_db), Path(tmp) / "geo.obmi-backup"))
+            restore_seconds, _ = timed(lambda: ops.restore_database(as_bench(pg_db), Path(tmp) / "geo.obmi-backup"))
             log(f"  backup {seconds:.2f} s + restore into PostgreSQL {restore_seconds:.2f} s")
 
             results = {}
@@ -247,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         "notes": notes,
     }
 
-    log("\n=== import of %s (%d rows), median of %d ===" % (path.name, rows, args.repeat))
+    log(f"\n=== import of {path.name} ({rows} rows), median of {args.repeat} ===")
     log(f"  {'':<12}{'seconds':>9}{'rows/s':>11}{'x floor':>9}{'re-import':>11}")
     log(f"  {'floor':<12}{floor:>9.3f}{round(floor_rows / floor):>11}{1:>9.2f}{'':>11}")
     for name in ("sqlite", "postgresql"):

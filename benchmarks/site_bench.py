@@ -71,7 +71,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -351,7 +351,7 @@ def build_scaled(admin_url: str, url: str, geo_dir: Path, years: list[int], targ
             upsert_indicators(conn, plan.indicators, ImportStats())
             run_id = conn.execute(insert(import_run).values(
                 kind="synthetic", file_name="site_bench scale-up (synthetic values)", sha256="0" * 64,
-                rows_in=plan.rows, rows_ok=plan.rows, user=USER, started=datetime.now(timezone.utc),
+                rows_in=plan.rows, rows_ok=plan.rows, user=USER, started=datetime.now(UTC),
                 status="running", message="")).inserted_primary_key[0]
         log(f"  plan: {len(plan.indicators)} indicators ({plan.synthetic} synthetic) × "
             f"{sum(len(v) for v in plan.area_ids.values())} areas × {len(years)} years = {plan.rows:,} rows")
@@ -413,7 +413,7 @@ def build_scaled(admin_url: str, url: str, geo_dir: Path, years: list[int], targ
         built = {k: round(v, 1) for k, v in timings.items()}
         with db.engine.begin() as conn:  # the parameters (for --reuse) and the cost of the build
             conn.execute(import_run.update().where(import_run.c.id == run_id).values(
-                status="ok", inserted=written, finished=datetime.now(timezone.utc),
+                status="ok", inserted=written, finished=datetime.now(UTC),
                 message=json.dumps({**plan.key(), "build_timings_s": built})))
         return {"timings_s": built, "plan": plan.key()}
     finally:
@@ -452,7 +452,7 @@ def build_sqlite(path: Path, geo_dir: Path, years: list[int], target_rows: int) 
             upsert_indicators(conn, plan.indicators, ImportStats())
             run_id = conn.execute(insert(import_run).values(
                 kind="synthetic", file_name="site_bench scale-up (synthetic values)", sha256="0" * 64,
-                rows_in=plan.rows, rows_ok=plan.rows, user=USER, started=datetime.now(timezone.utc),
+                rows_in=plan.rows, rows_ok=plan.rows, user=USER, started=datetime.now(UTC),
                 status="running", message="")).inserted_primary_key[0]
     finally:
         db.dispose()
@@ -499,7 +499,7 @@ def build_sqlite(path: Path, geo_dir: Path, years: list[int], target_rows: int) 
     try:
         with db.engine.begin() as conn:
             conn.execute(import_run.update().where(import_run.c.id == run_id).values(
-                status="ok", inserted=written, finished=datetime.now(timezone.utc),
+                status="ok", inserted=written, finished=datetime.now(UTC),
                 message=json.dumps({**plan.key(), "build_timings_s": built})))
     finally:
         db.dispose()
@@ -897,7 +897,7 @@ def measure_throughput(base: str, pid: int, urls: list[str], connections: int, d
             out = subprocess.run([wrk, f"-t{threads}", f"-c{connections}", f"-d{int(duration)}s",
                                   "--timeout", "10s", "-s", str(script), base],
                                  capture_output=True, text=True, check=True).stdout
-            line = next(l for l in out.splitlines() if l.startswith("WRKJSON "))
+            line = next(ln for ln in out.splitlines() if ln.startswith("WRKJSON "))
             raw = json.loads(line[len("WRKJSON "):])
             tool = f"wrk -t{threads} -c{connections} -d{int(duration)}s"
         else:

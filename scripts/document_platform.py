@@ -6,9 +6,8 @@ operation or permission; tests/test_architecture.py fails while the file is out 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
+from pathlib import Path
 
 from obmi import operations as ops
 from obmi.auth import permissions

@@ -15,10 +15,11 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import FLUVIUS, GEO, GEO2024, system
-from factories import catalogue, observations, org, user
 from obmi import operations as ops
 from obmi.web.app import create_app
+
+from conftest import FLUVIUS, GEO, GEO2024, system
+from factories import catalogue, observations, org, user
 
 PERIOD = 2020
 CONNECTIONS = "v2506_elek_res_n"  # residential electricity connections: a count, many below 5

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from obmi import hookspecs, operations as ops, plugins
+from obmi import hookspecs, plugins
+from obmi import operations as ops
 from obmi.auth import permissions
 
 ROOT = Path(__file__).resolve().parents[1]

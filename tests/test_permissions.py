@@ -20,8 +20,6 @@ from typing import Any, Callable
 import pytest
 from sqlalchemy import func, select
 
-from conftest import GEO, STATBEL, system
-from factories import PASSWORD, as_user, catalogue, observations, org, user
 from obmi import operations as ops
 from obmi.auth.oidc import ExternalIdentity
 from obmi.auth.roles import Role
@@ -30,6 +28,9 @@ from obmi.errors import NotAllowed, NotAuthenticated, NotFound
 from obmi.operations import AuditFilter, ObservationQuery
 from obmi.settings import load_settings
 from obmi.store.tables import audit_event
+
+from conftest import GEO, STATBEL, system
+from factories import PASSWORD, as_user, catalogue, observations, org, user
 
 NEW_PASSWORD = "nog-een-ander-wachtwoord"
 INCOME = STATBEL / "TF_PSNL_INC_TAX_MUNTY.txt.gz"  # the smallest real Statbel file

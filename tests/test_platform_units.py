@@ -4,7 +4,7 @@ the permission and visibility rules, claim mapping, settings of secrets, rendere
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -74,7 +74,7 @@ def test_session_cookies_are_signed():
 
 def test_sessions_expire_when_idle_and_absolutely():
     expiry = Expiry(idle=timedelta(minutes=60), absolute=timedelta(hours=12))
-    start = datetime(2026, 12, 1, 8, tzinfo=timezone.utc)
+    start = datetime(2026, 12, 1, 8, tzinfo=UTC)
     assert expiry.ended(started=start, last_seen=start, now=start + timedelta(minutes=59)) is None
     assert expiry.ended(started=start, last_seen=start, now=start + timedelta(minutes=61)) == "idle"
     assert expiry.ended(started=start, last_seen=start + timedelta(hours=12), now=start + timedelta(hours=12)) == \

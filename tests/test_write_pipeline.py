@@ -15,14 +15,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select, text, update
 
-from conftest import STATBEL, system
-from factories import catalogue, observations, org, user
 from obmi import operations as ops
 from obmi.errors import Conflict, ImportRejected
 from obmi.settings import load_settings
 from obmi.store.database import OutsideOperation
 from obmi.store.tables import area, audit_event, observation
 from obmi.web.app import create_app
+
+from conftest import STATBEL, system
+from factories import catalogue, observations, org, user
 
 POP_2015 = STATBEL / "TF_SOC_POP_STRUCT_2015.txt.gz"
 OLD = {"code": "test_share_old", "name_nl": "Aandeel (test)", "aggregation": "none",

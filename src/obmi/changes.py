@@ -28,7 +28,7 @@ class ChangeSet:
         return bool(self.observations or self.definitions or self.catalogue or self.geography
                     or self.everything or self.redecide or self.other)
 
-    def take(self) -> "ChangeSet":
+    def take(self) -> ChangeSet:
         """The changes so far, leaving this set empty (the pipeline settles them once)."""
         taken = ChangeSet(self.observations, set(self.definitions), self.catalogue, self.geography,
                           self.everything, self.redecide, self.other, self.import_id)

@@ -453,7 +453,8 @@ def main() -> None:
     except ImportRejected as exc:
         typer.echo(f"error: {exc}", err=True)
         if exc.import_id:
-            typer.echo(f"(logged as import {exc.import_id}; `obmi imports --show {exc.import_id}` lists all rejected rows)", err=True)
+            typer.echo(f"(logged as import {exc.import_id}; `obmi imports --show {exc.import_id}` lists all rejected "
+                       "rows)", err=True)
         sys.exit(2)
     except ObmiError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -23,7 +23,7 @@ class Context:
     # the upload page shows them while an import runs.
     progress: Callable[[str, int | None], None] | None = None
 
-    def acting_as(self, actor: Actor) -> "Context":
+    def acting_as(self, actor: Actor) -> Context:
         return replace(self, actor=actor)
 
 

@@ -22,22 +22,22 @@ hookimpl = pluggy.HookimplMarker("obmi")
 
 
 @hookspec
-def obmi_import_readers() -> list["ImportReader"]:
+def obmi_import_readers() -> list[ImportReader]:
     """File readers for imports: each names its import kind and which files it accepts."""
 
 
 @hookspec
-def obmi_aggregation_methods() -> list["AggregationMethod"]:
+def obmi_aggregation_methods() -> list[AggregationMethod]:
     """Methods by which parts combine into a whole, named as an indicator's `aggregation` field."""
 
 
 @hookspec
-def obmi_disclosure_rules() -> list["DisclosureRule"]:
+def obmi_disclosure_rules() -> list[DisclosureRule]:
     """Disclosure-control rules the write pipeline applies, in order, to decide which cells are withheld."""
 
 
 @hookspec
-def obmi_output_renderers() -> list["OutputRenderer"]:
+def obmi_output_renderers() -> list[OutputRenderer]:
     """Download formats: each turns a table (columns, rows, metadata) into bytes of one media type."""
 
 

@@ -39,21 +39,21 @@ def _collect(results: list[list[Any]]) -> list[Any]:
     return [item for result in reversed(results) for item in (result or [])]
 
 
-def import_readers(kind: str | None = None) -> list["ImportReader"]:
+def import_readers(kind: str | None = None) -> list[ImportReader]:
     readers = _collect(manager().hook.obmi_import_readers())
     return [r for r in readers if kind is None or r.kind == kind]
 
 
 @lru_cache(maxsize=1)
-def aggregation_methods() -> dict[str, "AggregationMethod"]:
+def aggregation_methods() -> dict[str, AggregationMethod]:
     return {m.name: m for m in _collect(manager().hook.obmi_aggregation_methods())}
 
 
-def disclosure_rules() -> list["DisclosureRule"]:
+def disclosure_rules() -> list[DisclosureRule]:
     return _collect(manager().hook.obmi_disclosure_rules())
 
 
-def output_renderers() -> dict[str, "OutputRenderer"]:
+def output_renderers() -> dict[str, OutputRenderer]:
     return {r.format: r for r in _collect(manager().hook.obmi_output_renderers())}
 
 

@@ -63,7 +63,8 @@ class Settings(BaseSettings):
         "The OBMi user the command line acts as (like `--as NAME`). Needed once the database has "
         "users; before that, the command line may only bootstrap (create the first administrator)."))
 
-    upload_max_mb: int = Field(200, ge=1, le=4096, description="Largest file accepted by the upload page and the import API (MB).")
+    upload_max_mb: int = Field(200, ge=1, le=4096, description=(
+        "Largest file accepted by the upload page and the import API (MB)."))
 
     # --- the public site -----------------------------------------------------------------------
     site_name: str = Field("OBMi", description="Name of the instance shown in the web interface.")

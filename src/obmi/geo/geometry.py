@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import shapefile
-from pyproj import CRS, Transformer
 import numpy as np
+import shapefile
 import shapely
+from pyproj import CRS, Transformer
 from shapely.geometry import shape
 from shapely.validation import make_valid
 

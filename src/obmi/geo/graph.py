@@ -36,15 +36,15 @@ class Geography:
 
 def _topological(levels: dict[str, int], edges: dict[str, set[str]]) -> list[str]:
     indegree = {lvl: 0 for lvl in levels}
-    for src, targets in edges.items():
+    for targets in edges.values():
         for t in targets:
             indegree[t] = indegree.get(t, 0) + 1
-    ready = sorted((lvl for lvl, d in indegree.items() if d == 0), key=lambda l: levels.get(l, 0))
+    ready = sorted((lvl for lvl, d in indegree.items() if d == 0), key=lambda lvl: levels.get(lvl, 0))
     order = []
     while ready:
         lvl = ready.pop(0)
         order.append(lvl)
-        for t in sorted(edges.get(lvl, ()), key=lambda l: levels.get(l, 0)):
+        for t in sorted(edges.get(lvl, ()), key=lambda other: levels.get(other, 0)):
             indegree[t] -= 1
             if indegree[t] == 0:
                 ready.append(t)

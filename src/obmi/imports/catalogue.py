@@ -16,8 +16,7 @@ from obmi.auth.permissions import Resource, allowed
 from obmi.errors import ImportRejected, NotAllowed, ValidationError
 from obmi.imports.readers import reader_for
 from obmi.imports.runs import ImportResult, ImportStats, WriteUnit, file_sha256, run_import
-from obmi.indicators.catalogue import (Indicator, build_indicators, dependency_order, load_catalogue,
-                                       upsert_indicators)
+from obmi.indicators.catalogue import Indicator, build_indicators, dependency_order, load_catalogue, upsert_indicators
 from obmi.store.tables import area_level, organisation, user_account
 
 

@@ -14,7 +14,7 @@ import io
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, ContextManager, Iterable, Iterator, Protocol
 
@@ -36,9 +36,9 @@ class WriteUnit(Protocol):
     @property
     def conn(self) -> Connection: ...
     @property
-    def actor(self) -> "Actor": ...
+    def actor(self) -> Actor: ...
     @property
-    def changes(self) -> "ChangeSet": ...
+    def changes(self) -> ChangeSet: ...
     @property
     def dry_run(self) -> bool: ...
     def autonomous(self) -> ContextManager[Connection]: ...
@@ -92,7 +92,7 @@ def file_sha256(paths: Iterable[Path]) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @contextmanager

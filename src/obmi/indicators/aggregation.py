@@ -28,9 +28,9 @@ _STATUS_RANK = {status: rank for rank, status in enumerate(VALUE_STATUSES)}
 class AggregationMethod:
     name: str
     description: str
-    combine: Callable[["Indicator", Parts, WeightOf], "Values | None"]
+    combine: Callable[[Indicator, Parts, WeightOf], Values | None]
     # Problems with a definition using this method (e.g. a weighted mean without weight).
-    check: Callable[["Indicator"], list[str]] = lambda ind: []
+    check: Callable[[Indicator], list[str]] = lambda ind: []
 
 
 def combined_status(parts: Sequence[Observation]) -> str:
@@ -44,14 +44,14 @@ def _sum(values: list[float | None]) -> float | None:
     return None if any(v is None for v in values) else float(sum(values))  # type: ignore[arg-type]
 
 
-def _combine_sum(ind: "Indicator", parts: Parts, weight_of: WeightOf) -> Values | None:
+def _combine_sum(ind: Indicator, parts: Parts, weight_of: WeightOf) -> Values | None:
     values: Values = {"value": _sum([o.value for _, o in parts])}
     if all(o.n is not None for _, o in parts):
         values["n"] = _sum([o.n for _, o in parts])
     return values
 
 
-def _combine_ratio(ind: "Indicator", parts: Parts, weight_of: WeightOf) -> Values | None:
+def _combine_ratio(ind: Indicator, parts: Parts, weight_of: WeightOf) -> Values | None:
     # Ratios are never averaged: recompute from the summed numerator and denominator.
     num, den = _sum([o.numerator for _, o in parts]), _sum([o.denominator for _, o in parts])
     if num is None or not den:
@@ -59,7 +59,7 @@ def _combine_ratio(ind: "Indicator", parts: Parts, weight_of: WeightOf) -> Value
     return {"value": num / den * ind.scale, "numerator": num, "denominator": den}
 
 
-def _combine_weighted_mean(ind: "Indicator", parts: Parts, weight_of: WeightOf) -> Values | None:
+def _combine_weighted_mean(ind: Indicator, parts: Parts, weight_of: WeightOf) -> Values | None:
     weights = [weight_of(area_id) for area_id, _ in parts]
     if any(w is None for w in weights):
         return None
@@ -70,7 +70,7 @@ def _combine_weighted_mean(ind: "Indicator", parts: Parts, weight_of: WeightOf) 
     return {"value": sum(float(o.value or 0.0) * w for (_, o), w in zip(parts, known)) / total}
 
 
-def _combine_none(ind: "Indicator", parts: Parts, weight_of: WeightOf) -> Values | None:
+def _combine_none(ind: Indicator, parts: Parts, weight_of: WeightOf) -> Values | None:
     if len(parts) != 1:  # only a renamed area (one part) carries its value over
         return None
     only = parts[0][1]
@@ -78,13 +78,13 @@ def _combine_none(ind: "Indicator", parts: Parts, weight_of: WeightOf) -> Values
             "n": only.n, "ci_low": only.ci_low, "ci_high": only.ci_high}
 
 
-def _check_ratio(ind: "Indicator") -> list[str]:
+def _check_ratio(ind: Indicator) -> list[str]:
     if bool(ind.numerator) != bool(ind.denominator):
         return ["a ratio needs both numerator and denominator (or neither, when imports deliver them)"]
     return []
 
 
-def _check_weighted_mean(ind: "Indicator") -> list[str]:
+def _check_weighted_mean(ind: Indicator) -> list[str]:
     return [] if ind.weight else ["weighted_mean needs a weight indicator"]
 
 
@@ -103,12 +103,12 @@ def obmi_aggregation_methods() -> list[AggregationMethod]:
     return list(BUILT_IN)
 
 
-def method_of(ind: "Indicator") -> AggregationMethod:
+def method_of(ind: Indicator) -> AggregationMethod:
     from obmi.plugins import aggregation_methods
     return aggregation_methods()[ind.aggregation]
 
 
-def combine(ind: "Indicator", parts: Parts, weight_of: WeightOf, *, indicator: str, area_id: int,
+def combine(ind: Indicator, parts: Parts, weight_of: WeightOf, *, indicator: str, area_id: int,
             period: str, origin: str) -> Observation | None:
     """The whole (an Observation of `area_id`) from its parts; None when the method cannot
     produce a value (a part missing or withheld, a zero denominator, …)."""

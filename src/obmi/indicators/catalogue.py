@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -152,7 +152,7 @@ def validate(ind: Indicator, known: set[str], levels: set[str] | None = None) ->
         except ValueError as exc:
             problems.append(str(exc))
             return problems
-    for ref in sorted((ind.inputs() | {ind.threshold_indicator} if ind.threshold_indicator else ind.inputs())):
+    for ref in sorted(ind.inputs() | {ind.threshold_indicator} if ind.threshold_indicator else ind.inputs()):
         if ref not in known:
             problems.append(f"refers to unknown indicator {ref!r}")
     if ind.code in ind.inputs():
@@ -227,7 +227,7 @@ def upsert_indicators(conn: Connection, items: list[Indicator], *, replace: bool
     """Insert new definitions; update changed ones (only when `replace`, so built-in readers never
     overwrite what an analyst edited). Returns counts and the (old, new) pairs written."""
     existing = load_catalogue(conn)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     written: list[tuple[Indicator | None, Indicator]] = []
     for ind in items:

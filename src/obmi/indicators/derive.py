@@ -37,7 +37,7 @@ class DeriveCounts:
     def written(self) -> int:
         return self.inserted + self.updated + self.deleted
 
-    def add(self, other: "DeriveCounts") -> None:
+    def add(self, other: DeriveCounts) -> None:
         self.inserted += other.inserted
         self.updated += other.updated
         self.deleted += other.deleted

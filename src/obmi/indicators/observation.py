@@ -59,7 +59,7 @@ class Observation(NamedTuple):
         """Has a value that may enter a sum (not withheld, not missing)."""
         return self.value is not None and self.status in VALUE_STATUSES
 
-    def withheld(self, reason: str | None = None) -> "Observation":
+    def withheld(self, reason: str | None = None) -> Observation:
         """The published form of a suppressed observation: no value of any kind."""
         return self._replace(status=Status.SUPPRESSED, value=None, numerator=None, denominator=None, n=None,
                              ci_low=None, ci_high=None, disclosure=reason or self.disclosure)

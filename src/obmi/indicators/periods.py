@@ -29,7 +29,7 @@ class Period:
     type: str
 
     @classmethod
-    def parse(cls, raw: object) -> "Period":
+    def parse(cls, raw: object) -> Period:
         text, kind = parse_period(raw)
         return cls(text, kind)
 

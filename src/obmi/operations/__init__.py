@@ -61,7 +61,8 @@ from obmi.operations.system import (
 )
 
 __all__ = [
-    "AuditFilter", "IMPORT_KINDS", "ObservationQuery", "REGISTRY", "add_organisation", "add_user", "area_factsheet", "area_geojson", "area_series",
+    "AuditFilter", "IMPORT_KINDS", "ObservationQuery", "REGISTRY", "add_organisation", "add_user", "area_factsheet",
+    "area_geojson", "area_series",
     "authenticate_session", "authenticate_token", "backup_database", "change_password", "create_token",
     "dashboard_view", "data_version", "database_status", "export_audit_csv", "export_catalogue",
     "export_factsheets", "factsheet_pdf", "health", "identify_cli_user", "import_catalogue", "import_details",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import csv
 import io
 import json
 from dataclasses import dataclass, replace
+from typing import Any
 
 from obmi.operations.registry import Unit, operation
 from obmi.store.audit import AuditFilter, query_events

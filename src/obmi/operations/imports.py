@@ -3,11 +3,9 @@ its own permission, and the upload page and the import API pick the one for the 
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from obmi.auth.permissions import Resource
 from obmi.errors import ValidationError

@@ -26,7 +26,7 @@ import logging
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, Callable, Iterator, Literal, ParamSpec, TypeVar
 
 from sqlalchemy import Connection
@@ -214,7 +214,7 @@ def _default(value: Any) -> Any:
 
 
 def _write_audits(conn: Connection, unit: Unit, outcome: str, entries: list[AuditEntry]) -> None:
-    actor, ctx, now = unit.actor, unit.ctx, datetime.now(timezone.utc)
+    actor, ctx, now = unit.actor, unit.ctx, datetime.now(UTC)
     conn.execute(audit_event.insert(), [{
         "uuid": str(uuid.uuid4()), "at": now, "actor": actor.name[:100], "actor_id": actor.user_id,
         "organisation": actor.organisation, "via": actor.via, "operation": unit.operation.name,

@@ -36,7 +36,7 @@ class DisclosureRule(Protocol):
                default_threshold: int) -> DisclosureDecision: ...
 
 
-def threshold_dependants(catalogue: Mapping[str, Indicator], scope: Scope) -> dict[str, "set[str] | None"]:
+def threshold_dependants(catalogue: Mapping[str, Indicator], scope: Scope) -> dict[str, set[str] | None]:
     """`scope` plus the indicators whose threshold indicator is in it (share_65plus is decided
     on pop_65plus: a new pop_65plus value can withhold or release a share)."""
     out: dict[str, set[str] | None] = dict(scope)

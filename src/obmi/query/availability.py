@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import Connection, func, or_, select
 
 from obmi.indicators.periods import sort_periods
-
 from obmi.store.tables import area, area_level, import_run, indicator, observation
 
 

@@ -28,7 +28,7 @@ class CatalogueView:
                         if sees_indicator(self.actor, ind.access_rule)}
 
     @classmethod
-    def load(cls, conn: Connection, actor: Actor) -> "CatalogueView":
+    def load(cls, conn: Connection, actor: Actor) -> CatalogueView:
         return cls(actor, load_catalogue(conn), level_orders(conn))
 
     def get(self, code: str) -> Indicator:

@@ -4,7 +4,7 @@ its comparison with reference areas. Pure data (dataclasses); pages, API and PDF
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
@@ -108,4 +108,4 @@ def build_factsheet(conn: Connection, level: str, code: str, *, view: CatalogueV
         figure = _key_figure(ind, rows.get((ind.code, subject.id), []), refs, rows)
         sections.setdefault(theme, ThemeSection(theme)).figures.append(figure)
     sources = sorted({i.source for i in indicators if i.source})
-    return FactSheet(subject, refs, list(sections.values()), sources, datetime.now(timezone.utc))
+    return FactSheet(subject, refs, list(sections.values()), sources, datetime.now(UTC))

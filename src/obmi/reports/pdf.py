@@ -18,7 +18,7 @@ import time
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +217,7 @@ class _Fmt:
             return charts.SUPPRESSED_MARK, "suppressed"
         return charts.MISSING_MARK, "missing"
 
-    def change(self, figure: KeyFigure, scale: "_Scale | None" = None, *, points: bool = True) -> tuple[str, str]:
+    def change(self, figure: KeyFigure, scale: _Scale | None = None, *, points: bool = True) -> tuple[str, str]:
         ind = figure.indicator
         scale = scale or _Scale(1.0, ind.decimals, "")
         if figure.change is None or figure.value is None:
@@ -575,7 +575,7 @@ def render_factsheet_pdf(sheet: FactSheet, *, lang: str = "nl", site_name: str =
         raise ValueError(f"lang must be one of {', '.join(LANGS)}")
     fmt = _Fmt(lang, dict(level_names or {}))
     data = _document_data(sheet, fmt, site_name, map_geojson, key_figures or KEY_FIGURES)
-    generated = sheet.generated if sheet.generated.tzinfo else sheet.generated.replace(tzinfo=timezone.utc)
+    generated = sheet.generated if sheet.generated.tzinfo else sheet.generated.replace(tzinfo=UTC)
     with _lock:
         return _typst_compiler().compile(input=TEMPLATE.encode("utf-8"), format="pdf",
                                          sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
@@ -642,4 +642,4 @@ def export_factsheets(conn: Connection, level: str, out_dir: Path, *, view: Cata
     return {"level": level, "lang": lang, "areas": len(areas), "written": written, "failed": failed,
             "files": files, "out_dir": str(out_dir), "seconds": round(seconds, 2),
             "seconds_per_sheet": round(seconds / written, 3) if written else None,
-            "generated": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "generated": datetime.now(UTC).isoformat(timespec="seconds")}

@@ -6,14 +6,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, CursorResult, Row, Select, delete, func, insert, select, update
 
 from obmi.auth.roles import Role
-from obmi.store.tables import (api_token, login_attempt, one_time_link, organisation, user_account, user_group,
-                               user_role, user_session)
+from obmi.store.tables import (
+    api_token,
+    login_attempt,
+    one_time_link,
+    organisation,
+    user_account,
+    user_group,
+    user_role,
+    user_session,
+)
 
 
 @dataclass(frozen=True)

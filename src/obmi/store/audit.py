@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, select
@@ -32,9 +32,9 @@ def _where(f: AuditFilter) -> ColumnElement[bool]:
         if value:
             conditions.append(column == value)
     if f.since:
-        conditions.append(c.at >= datetime.combine(f.since, time.min, timezone.utc))
+        conditions.append(c.at >= datetime.combine(f.since, time.min, UTC))
     if f.until:
-        conditions.append(c.at < datetime.combine(f.until + timedelta(days=1), time.min, timezone.utc))
+        conditions.append(c.at < datetime.combine(f.until + timedelta(days=1), time.min, UTC))
     if f.limit_to_organisation:
         conditions.append(c.organisation == f.organisation)
     return and_(*conditions) if conditions else c.id.is_not(None)

@@ -18,14 +18,27 @@ from typing import Iterator, Sequence
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import (JSON, Column, Connection, DateTime, Engine, MetaData, String, Table,
-                        create_engine, func, inspect, select, text)
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from obmi.errors import Conflict, ValidationError
-from obmi.timeutil import as_utc
 from obmi.store.database import Database
 from obmi.store.tables import TABLE_ORDER, audit_event, metadata, user_session
+from obmi.timeutil import as_utc
 
 BATCH = 10_000
 SQLITE_MAGIC = b"SQLite format 3\x00"

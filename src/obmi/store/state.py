@@ -5,7 +5,7 @@ data with the old version or the new data with the new one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select, update
 
@@ -32,7 +32,7 @@ def read_state(conn: Connection) -> DataState:
 
 def advance(conn: Connection, *, default_threshold: int | None = None) -> DataState:
     """Next version (and, when given, the threshold the decisions were now made with)."""
-    values: dict[str, object] = {"version": data_state.c.version + 1, "changed_at": datetime.now(timezone.utc)}
+    values: dict[str, object] = {"version": data_state.c.version + 1, "changed_at": datetime.now(UTC)}
     if default_threshold is not None:
         values["default_threshold"] = default_threshold
     conn.execute(update(data_state).where(data_state.c.id == 1).values(**values))

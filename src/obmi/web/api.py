@@ -13,8 +13,18 @@ from obmi.geo.codes import parse_area_key
 from obmi.operations import ObservationQuery
 from obmi.web.caching import cached
 from obmi.web.deps import CtxDep
-from obmi.web.schemas import (FactSheetOut, FeatureCollection, IndicatorDetail, IndicatorList, LevelList, MeOut,
-                              ObservationPage, SearchOut, SeriesList, responses)
+from obmi.web.schemas import (
+    FactSheetOut,
+    FeatureCollection,
+    IndicatorDetail,
+    IndicatorList,
+    LevelList,
+    MeOut,
+    ObservationPage,
+    SearchOut,
+    SeriesList,
+    responses,
+)
 from obmi.web.serialize import factsheet_json, indicator_json, level_json, observation_json, series_json
 
 router = APIRouter(prefix="/api/v1")

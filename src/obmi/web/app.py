@@ -4,9 +4,8 @@ globals), so tests, the demo and `obmi serve` build their own."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
-
 import uuid
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse

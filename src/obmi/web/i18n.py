@@ -5,7 +5,7 @@ formatted per locale with Babel."""
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.dates import format_date as babel_date
@@ -17,7 +17,7 @@ LOCALES = {"nl": "nl_BE", "en": "en_GB"}
 CATALOGUES = Path(__file__).parent / "locale"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalogue(lang: str) -> dict[str, str]:
     path = CATALOGUES / lang / "LC_MESSAGES" / "messages.po"
     if not path.exists():

@@ -13,11 +13,11 @@ from obmi import operations as ops
 from obmi.errors import NotFound, ValidationError
 from obmi.geo.codes import parse_area_key
 from obmi.operations import ObservationQuery
+from obmi.operations.statistics import Series
 from obmi.publish.classify import METHODS, PALETTES, classify
 from obmi.web.api import parse_refs
 from obmi.web.deps import CtxDep, LangDep
 from obmi.web.rendering import render, script_json
-from obmi.operations.statistics import Series
 from obmi.web.serialize import factsheet_json, observation_json, series_json
 
 router = APIRouter(include_in_schema=False)
