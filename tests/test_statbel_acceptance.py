@@ -16,7 +16,14 @@ import pytest
 
 from conftest import GEO, POPULATION_FILES
 from obmi import operations as ops
-from obmi.query import ObservationQuery
+from obmi.context import Context, public_context
+from obmi.operations import ObservationQuery
+
+
+@pytest.fixture
+def ctx(loaded_db, settings) -> Context:
+    """The anonymous public reading the shared (read-only) database."""
+    return public_context(loaded_db, settings)
 
 
 @lru_cache(maxsize=None)
@@ -38,15 +45,15 @@ def source_sums(path: Path) -> dict:
     return {**{k: dict(v) for k, v in sums.items()}, "year": year}
 
 
-def values(ctx, db, indicator, level, period) -> dict[str, tuple]:
-    result = ops.query_observations(ctx, db, ObservationQuery(indicator, level, period))
+def values(ctx, indicator, level, period) -> dict[str, tuple]:
+    result = ops.query_observations(ctx, ObservationQuery(indicator, level, period))
     return {r.area_code: (r.value, r.status) for r in result.rows}
 
 
 @pytest.mark.parametrize("path", POPULATION_FILES, ids=lambda p: p.name[-11:-7])
-def test_municipal_population_equals_source(loaded_db, ctx, path):
+def test_municipal_population_equals_source(ctx, path):
     expected = source_sums(path)
-    got = values(ctx, loaded_db, "pop_total", "gemeente2018", expected["year"])
+    got = values(ctx, "pop_total", "gemeente2018", expected["year"])
     assert len(expected["mun"]) > 300
     for code, pop in expected["mun"].items():
         assert got[code] == (pop, "final"), code
@@ -60,12 +67,12 @@ def province_of_2025_municipality() -> dict[str, str]:
 
 
 @pytest.mark.parametrize("path", POPULATION_FILES, ids=lambda p: p.name[-11:-7])
-def test_province_and_flanders_totals_are_sums_of_municipalities(loaded_db, ctx, path):
+def test_province_and_flanders_totals_are_sums_of_municipalities(ctx, path):
     expected = source_sums(path)
     year = expected["year"]
-    municipalities = values(ctx, loaded_db, "pop_total", "gemeente", year)
-    provinces = values(ctx, loaded_db, "pop_total", "provincie", year)
-    regions = values(ctx, loaded_db, "pop_total", "gewest", year)
+    municipalities = values(ctx, "pop_total", "gemeente", year)
+    provinces = values(ctx, "pop_total", "provincie", year)
+    regions = values(ctx, "pop_total", "gewest", year)
     sums = defaultdict(int)
     for code, (value, _) in municipalities.items():
         if value is not None:
@@ -81,7 +88,7 @@ def test_province_and_flanders_totals_are_sums_of_municipalities(loaded_db, ctx,
     assert regions["2000"] == (flemish, "final") and flemish == expected["region"]["2000"]
     assert regions["4000"][0] == expected["region"]["4000"]
     assert regions["3000"] == (None, "missing")  # Wallonia is outside this geography
-    assert values(ctx, loaded_db, "pop_total", "belgie", year)["100"] == (None, "missing")
+    assert values(ctx, "pop_total", "belgie", year)["100"] == (None, "missing")
 
 
 @pytest.mark.parametrize("new_code, old_codes, merger", [
@@ -90,16 +97,16 @@ def test_province_and_flanders_totals_are_sums_of_municipalities(loaded_db, ctx,
     ("46030", ["46003", "46013", "11056"], "2025: Beveren + Kruibeke + Zwijndrecht"),
     ("11002", ["11002", "11007"], "2025: Antwerpen + Borsbeek"),
 ])
-def test_reexpressed_on_2025_municipalities_equals_sum_of_parts(loaded_db, ctx, new_code, old_codes, merger):
+def test_reexpressed_on_2025_municipalities_equals_sum_of_parts(ctx, new_code, old_codes, merger):
     for path in POPULATION_FILES:
         expected = source_sums(path)
-        got = values(ctx, loaded_db, "pop_total", "gemeente", expected["year"])
+        got = values(ctx, "pop_total", "gemeente", expected["year"])
         assert got[new_code] == (sum(expected["mun"][c] for c in old_codes), "final"), merger
 
 
-def test_share_65plus_of_province_is_ratio_of_sums(loaded_db, ctx):
+def test_share_65plus_of_province_is_ratio_of_sums(ctx):
     expected = source_sums(POPULATION_FILES[-1])
-    shares = values(ctx, loaded_db, "share_65plus", "provincie", expected["year"])
+    shares = values(ctx, "share_65plus", "provincie", expected["year"])
     gaps = []
     for prov in ("10000", "20001", "30000", "40000", "70000"):
         if prov in ("10000", "40000"):
@@ -113,26 +120,26 @@ def test_share_65plus_of_province_is_ratio_of_sums(loaded_db, ctx):
     assert max(gaps) > 0.1  # averaging the municipal shares would have given other figures
 
 
-def test_formula_indicator_is_computed_at_every_level(loaded_db, ctx):
+def test_formula_indicator_is_computed_at_every_level(ctx):
     year = "2015"
     for level, code in (("gemeente2018", "11001"), ("gemeente", "46030"), ("gewest", "2000")):
-        young = values(ctx, loaded_db, "pop_0_17", level, year)[code][0]
-        old = values(ctx, loaded_db, "pop_65plus", level, year)[code][0]
-        adult = values(ctx, loaded_db, "pop_18_64", level, year)[code][0]
-        got = values(ctx, loaded_db, "dependency_ratio", level, year)[code][0]
+        young = values(ctx, "pop_0_17", level, year)[code][0]
+        old = values(ctx, "pop_65plus", level, year)[code][0]
+        adult = values(ctx, "pop_18_64", level, year)[code][0]
+        got = values(ctx, "dependency_ratio", level, year)[code][0]
         assert got == round((young + old) / adult * 100, 1)
 
 
-def test_small_counts_are_suppressed_in_the_source_level(loaded_db, ctx):
+def test_small_counts_are_suppressed_in_the_source_level(ctx):
     expected = source_sums(POPULATION_FILES[-1])
-    rows = ops.query_observations(ctx, loaded_db, ObservationQuery("pop_80plus", "gemeente2018", "2015")).rows
+    rows = ops.query_observations(ctx, ObservationQuery("pop_80plus", "gemeente2018", "2015")).rows
     small = [r for r in rows if r.status == "suppressed"]
     for r in rows:
         assert r.status != "final" or r.value is None or r.value >= 5 or r.value == 0
     shares = {r.area_code: r for r in ops.query_observations(
-        ctx, loaded_db, ObservationQuery("share_non_belgian", "gemeente2018", "2015")).rows}
+        ctx, ObservationQuery("share_non_belgian", "gemeente2018", "2015")).rows}
     counts = {r.area_code: r for r in ops.query_observations(
-        ctx, loaded_db, ObservationQuery("pop_non_belgian", "gemeente2018", "2015")).rows}
+        ctx, ObservationQuery("pop_non_belgian", "gemeente2018", "2015")).rows}
     suppressed = [c for c, r in counts.items() if r.status == "suppressed"]
     assert suppressed, "the real data has municipalities with fewer than 5 non-Belgians (e.g. Herstappe)"
     for code in suppressed:
@@ -142,13 +149,13 @@ def test_small_counts_are_suppressed_in_the_source_level(loaded_db, ctx):
     assert len(expected["mun"]) == len({r.area_code for r in rows if r.status != "missing"})
 
 
-def test_income_and_land_use_indicators(loaded_db, ctx):
+def test_income_and_land_use_indicators(ctx):
     # TF_PSNL_INC_TAX_MUNTY 2005, Aartselaar: 8065 + 381 declarations, 260,615,502.8 EUR.
-    decl = values(ctx, loaded_db, "inc_declarations", "gemeente2018", "2005")["11001"][0]
-    total = values(ctx, loaded_db, "inc_net_taxable_total", "gemeente2018", "2005")["11001"][0]
-    mean = values(ctx, loaded_db, "inc_mean_per_declaration", "gemeente2018", "2005")["11001"][0]
+    decl = values(ctx, "inc_declarations", "gemeente2018", "2005")["11001"][0]
+    total = values(ctx, "inc_net_taxable_total", "gemeente2018", "2005")["11001"][0]
+    mean = values(ctx, "inc_mean_per_declaration", "gemeente2018", "2005")["11001"][0]
     assert decl == 8065 + 381
     assert total == 260615503  # decimals 0
     assert mean == round(260615502.8 / (8065 + 381))
-    built = values(ctx, loaded_db, "land_built_share", "gewest", "2014")["2000"][0]
+    built = values(ctx, "land_built_share", "gewest", "2014")["2000"][0]
     assert 20 < built < 40  # Flanders' built-up share of cadastral area is roughly a quarter to a third

@@ -9,10 +9,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .browser_support import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, LiveServer, free_port, watch
 from obmi.demo import build_demo
 from obmi.settings import load_settings
 from obmi.web.app import create_app
+
+from .browser_support import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, LiveServer, free_port, watch
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,9 @@ import json
 
 import pytest
 
-from .browser_support import AXE_JS, AXE_RESULTS, READY, TIMEOUT_MS, sign_in, slug
 from obmi.demo import DEMO_PASSWORD
+
+from .browser_support import AXE_JS, AXE_RESULTS, READY, TIMEOUT_MS, sign_in, slug
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING_IMPACTS = {"serious", "critical"}

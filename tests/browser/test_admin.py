@@ -9,8 +9,11 @@ import gzip
 import re
 from pathlib import Path
 
-from .browser_support import TIMEOUT_MS, sign_in
+import pytest
+
 from obmi.demo import DEMO_PASSWORD
+
+from .browser_support import sign_in
 
 STATBEL_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "statbel" / "TF_SOC_POP_STRUCT_2015.txt.gz"
 WALLONIA = "3000"  # a region the demo's geography does not hold: its rows are skipped, not rejected
@@ -141,3 +144,38 @@ def test_administrator_adds_a_user_on_the_users_page(page, base_url):
     page.goto(f"{base_url}/admin?lang=en")
     assert page.get_by_role("heading", name="Administration").is_visible()
     page.goto(f"{base_url}/admin?lang=nl")
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}])
+def test_admin_pages_fit_a_phone(page, base_url):
+    sign_in(page, base_url, "beheerder", DEMO_PASSWORD)
+    for path in ("/admin", "/admin/gebruikers", "/admin/gebruikers/analist", "/admin/imports", "/admin/audit"):
+        page.goto(base_url + path)
+        page.locator("nav.admin-nav").wait_for()
+        widths = page.evaluate("() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})")
+        assert widths["scroll"] <= widths["inner"] + 1, (path, widths)
+        assert page.locator("main h1").is_visible()
+        page.shots.take("phone-" + path.strip("/").replace("/", "-"))
+
+
+def test_a_new_api_token_is_shown_once_and_works(page, base_url, api):
+    sign_in(page, base_url, "beheerder", DEMO_PASSWORD, "/admin/tokens")
+    form = page.locator("form", has=page.get_by_role("button", name="Sleutel aanmaken"))
+    form.get_by_label("Gebruiker").select_option("analist")
+    form.get_by_label("Waarvoor (naam)").fill("Power BI-rapport")
+    form.get_by_role("button", name="Sleutel aanmaken").click()
+    shown = page.get_by_label(re.compile(r"Sleutel voor analist"))
+    shown.wait_for()
+    token = shown.input_value()
+    assert token.startswith("obmi_") and len(token) > 40
+    assert "maar één keer getoond" in page.locator(".created-token").inner_text()
+    page.shots.take("token-created")
+    assert api.get("/api/v1/indicators", headers={"authorization": f"Bearer {token}"}).status_code == 200
+
+    page.goto(f"{base_url}/admin/tokens")
+    assert token not in page.content()
+    row = page.locator("table.data tbody tr", has_text="Power BI-rapport")
+    assert row.locator("code").inner_text().rstrip("…") == token[:11]
+    row.get_by_role("button", name=re.compile("intrekken")).click()
+    page.get_by_role("status").filter(has_text="ingetrokken").wait_for()
+    assert api.get("/api/v1/indicators", headers={"authorization": f"Bearer {token}"}).status_code == 401

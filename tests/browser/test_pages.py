@@ -60,7 +60,8 @@ def test_clicking_the_map_selects_the_area_in_table_charts_and_url(page, base_ur
 
     gent_row = page.locator(f'#table tbody tr[data-code="{GENT}"]')
     gent_row.wait_for(state="attached")
-    page.wait_for_function(f"document.querySelector('#table tbody tr[data-code=\"{GENT}\"]').getAttribute('aria-selected') === 'true'")
+    page.wait_for_function(f"document.querySelector('#table tbody tr[data-code=\"{GENT}\"]')"
+                           ".getAttribute('aria-selected') === 'true'")
     assert selected_codes(page) == [GENT]
     assert query_of(page.url)["area"] == [GENT]
     assert page.locator(f'#map path[data-code="{GENT}"]').get_attribute("aria-pressed") == "true"
@@ -91,7 +92,8 @@ def test_keyboard_tab_to_a_table_row_and_enter_selects_it(page, base_url):
 
     page.keyboard.press("Enter")
 
-    page.wait_for_function(f"document.querySelector('#table tbody tr[data-code=\"{code}\"]').getAttribute('aria-selected') === 'true'")
+    page.wait_for_function(f"document.querySelector('#table tbody tr[data-code=\"{code}\"]')"
+                           ".getAttribute('aria-selected') === 'true'")
     assert selected_codes(page) == [code]
     assert page.locator(f'#map path[data-code="{code}"]').get_attribute("aria-pressed") == "true"
     assert page.locator('#map path[aria-pressed="true"]').count() == 1

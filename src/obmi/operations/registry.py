@@ -148,8 +148,10 @@ class Unit:
             self._rollback(None)
             return
         if not self.audits and self.operation.audited:
+            # Operations audit what they changed themselves; this is the floor. Only the kind of
+            # result: a result may carry a secret (a new token, a session) that must not be logged.
             kind, key = self._failed_resource()
-            self.audit(kind, key, after=_summary(result))
+            self.audit(kind, key, after={"result": type(result).__name__})
         if self.changed and self.operation.advances_version:
             from obmi.operations.pipeline import advance_version
             advance_version(self.conn)
@@ -188,19 +190,6 @@ class Unit:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-
-def _summary(result: Any) -> Any:
-    """A small JSON-able picture of an operation's result for its audit record."""
-    if result is None or isinstance(result, (bool, int, float, str)):
-        return result
-    if isinstance(result, dict):
-        return {k: _summary(v) for k, v in list(result.items())[:30] if not str(k).startswith("_")}
-    if isinstance(result, (list, tuple)):
-        return [_summary(v) for v in result[:30]]
-    if hasattr(result, "summary") and callable(result.summary):
-        return result.summary()
-    return str(result)[:500]
 
 
 def _json_safe(value: Any) -> Any:
