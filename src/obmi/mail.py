@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+from obmi.errors import Conflict
 from obmi.settings import Settings
 
 
@@ -23,12 +24,15 @@ def send(settings: Settings, *, to: str, subject: str, body: str) -> str:
     message["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2] or "localhost")
     message.set_content(body)
     if settings.smtp_host:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
-            smtp.send_message(message)
+        try:
+            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+                if settings.smtp_starttls:
+                    smtp.starttls()
+                if settings.smtp_user:
+                    smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise Conflict(f"the mail could not be sent through {settings.smtp_host}: {exc}") from None
         return settings.smtp_host
     outbox = Path(settings.mail_outbox)
     outbox.mkdir(parents=True, exist_ok=True)

@@ -356,4 +356,5 @@ def import_geo(unit: WriteUnit, directory: Path) -> ImportResult:
         stats.notes = bundle.notes
         return stats
 
-    return run_import(unit, kind="geo", file_name=str(directory), sha256=file_sha256(files), work=work)
+    # The folder's name, not its path on the server: runs are shown to organisation staff.
+    return run_import(unit, kind="geo", file_name=directory.resolve().name, sha256=file_sha256(files), work=work)

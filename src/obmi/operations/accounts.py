@@ -262,7 +262,7 @@ def change_password(unit: Unit, current: str, new: str) -> None:
         raise NotAuthenticated("the current password is wrong", "wrong_password")
     now = utcnow()
     store.update_user(unit.conn, user.id, password_hash=_check_password(unit, new, user.name), password_changed_at=now)
-    store.end_user_sessions(unit.conn, user.id, now=now, reason="password")
+    store.end_user_sessions(unit.conn, user.id, now=now, reason="password", keep=unit.actor.session_id)
     unit.audit("user", user.name, after={"password": "changed by the user"})
 
 
@@ -309,6 +309,8 @@ def login(unit: Unit, name: str, password: str) -> SignedIn:
     if problem:
         raise NotAuthenticated(problem, "locked")
     user = store.get_user(unit.conn, account)
+    if user is not None:  # so that the organisation's administrators see failed sign-ins of their users
+        unit.target = Resource("user", account, user.organisation)
     if user is None or not user.is_active or not verify_password(user.password_hash if user else None, password):
         _record_attempt(unit, account, False)
         raise NotAuthenticated("wrong user name or password", "wrong_password")
@@ -365,7 +367,7 @@ def authenticate_session(unit: Unit, secret: str) -> SessionCheck:
     if session is None:
         return SessionCheck(None, "unknown")
     if session.ended_at is not None:
-        return SessionCheck(None, "ended")
+        return SessionCheck(None, session.end_reason or "ended")
     now, s = utcnow(), unit.settings
     expiry = Expiry(timedelta(minutes=s.session_idle_minutes), timedelta(hours=s.session_max_hours))
     reason = expiry.ended(started=as_utc(session.created_at), last_seen=as_utc(session.last_seen_at), now=now)

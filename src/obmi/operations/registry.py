@@ -204,9 +204,12 @@ def _default(value: Any) -> Any:
 
 def _write_audits(conn: Connection, unit: Unit, outcome: str, entries: list[AuditEntry]) -> None:
     actor, ctx, now = unit.actor, unit.ctx, datetime.now(UTC)
+    # Whose record it is: the actor's organisation, or — for the public (a failed sign-in, a
+    # reset link) — that of the object acted on.
+    organisation = actor.organisation or (unit.target.organisation if unit.target is not None else None)
     conn.execute(audit_event.insert(), [{
         "uuid": str(uuid.uuid4()), "at": now, "actor": actor.name[:100], "actor_id": actor.user_id,
-        "organisation": actor.organisation, "via": actor.via, "operation": unit.operation.name,
+        "organisation": organisation, "via": actor.via, "operation": unit.operation.name,
         "permission": unit.operation.permission, "resource_type": e.resource_type[:40],
         "resource_id": e.resource_id[:200], "outcome": outcome, "before": _json_safe(e.before),
         "after": _json_safe(e.after), "message": e.message, "request_id": ctx.request_id[:64],

@@ -225,6 +225,7 @@ class SessionRow:
     last_seen_at: datetime
     ended_at: datetime | None
     method: str
+    end_reason: str | None = None
 
 
 def insert_session(conn: Connection, *, session_hash: str, user_id: int, now: datetime, address: str,
@@ -235,7 +236,7 @@ def insert_session(conn: Connection, *, session_hash: str, user_id: int, now: da
 
 def get_session(conn: Connection, session_hash: str) -> SessionRow | None:
     r = conn.execute(select(user_session).where(user_session.c.id == session_hash)).first()
-    return SessionRow(r.id, r.user_id, r.created_at, r.last_seen_at, r.ended_at, r.method) if r else None
+    return SessionRow(r.id, r.user_id, r.created_at, r.last_seen_at, r.ended_at, r.method, r.end_reason) if r else None
 
 
 def touch_session(conn: Connection, session_hash: str, now: datetime) -> None:
@@ -247,10 +248,13 @@ def end_session(conn: Connection, session_hash: str, *, now: datetime, reason: s
                  .values(ended_at=now, end_reason=reason))
 
 
-def end_user_sessions(conn: Connection, user_id: int, *, now: datetime, reason: str) -> int:
-    return conn.execute(update(user_session).where(user_session.c.user_id == user_id,
-                                                   user_session.c.ended_at.is_(None))
-                        .values(ended_at=now, end_reason=reason)).rowcount
+def end_user_sessions(conn: Connection, user_id: int, *, now: datetime, reason: str,
+                      keep: str | None = None) -> int:
+    """End every open session of a user (but `keep`, the one making the change)."""
+    where = (user_session.c.user_id == user_id) & user_session.c.ended_at.is_(None)
+    if keep is not None:
+        where = where & (user_session.c.id != keep)
+    return conn.execute(update(user_session).where(where).values(ended_at=now, end_reason=reason)).rowcount
 
 
 def record_attempt(conn: Connection, *, account: str, address: str, success: bool, now: datetime) -> None:

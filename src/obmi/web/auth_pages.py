@@ -214,13 +214,6 @@ def account_password(request: Request, ctx: CtxDep, lang: LangDep, current: Anno
         return _account_view(request, ctx, lang, status_code=401, reason=exc.reason)
     except ValidationError as exc:
         return _account_view(request, ctx, lang, status_code=422, problems=password_problems(exc, lang))
-    # Changing the password ends every session of the account, this one too: sign in afresh.
-    try:
-        signed = ops.login(anonymous(ctx), ctx.actor.name, password)
-    except NotAuthenticated:
-        response = RedirectResponse(f"/login?wachtwoord=gewijzigd&lang={lang}", status_code=303)
-        clear_session_cookie(response)
-        return response
+    # The change ends the account's other sessions; this one stays signed in.
     response = RedirectResponse(f"/account?gewijzigd=1&lang={lang}", status_code=303)
-    set_session_cookie(request, response, signed.session_secret)
     return response
