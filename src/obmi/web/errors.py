@@ -64,6 +64,8 @@ def install_error_handlers(app: FastAPI) -> None:
         request_id = getattr(request.state, "request_id", "")
         log.exception("internal error", extra={"request_id": request_id, "path": request.url.path})
         message = f"internal error (request {request_id}): the administrators can find it in the log"
-        if wants_html(request):
-            return _page(request, 500, message)
-        return JSONResponse({"detail": message}, status_code=500)
+        # This handler answers outside the middleware that stamps every response with its id.
+        response = _page(request, 500, message) if wants_html(request) else JSONResponse({"detail": message},
+                                                                                             status_code=500)
+        response.headers["X-Request-ID"] = request_id
+        return response
