@@ -236,3 +236,19 @@ def loaded_db(request, db_factories, templates, shared_data) -> Database:
     db = factory.clone(templates.get(factory, "loaded", load_everything))
     _read_only(db)
     return db
+
+
+# --- added for migrated tests ---
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory, settings):
+    """The demo installation (`obmi demo`: bundled data, demo organisation and accounts), built
+    once per session on SQLite; returns OBMi acting on it. Read-only, like `loaded_db`."""
+    from obmi.demo import build_demo
+    ctx = build_demo(settings, tmp_path_factory.mktemp("demo") / "demo.db", echo=lambda _: None)
+    _read_only(ctx.db)
+    yield ctx
+    ctx.db.dispose()
+
+
+DB_FIXTURES.add("demo")  # a test using the demo uses a database (marker `db`)

@@ -11,14 +11,16 @@ import openpyxl
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import select
 
-import factories
-from conftest import system
 from obmi import operations as ops
 from obmi.store.tables import area, observation
 from obmi.web.app import create_app
+
+import factories
+from conftest import system
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +133,14 @@ def test_errors_are_json_with_status(client):
     assert client.get("/api/v1/series", params={"indicator": "pop_total", "area": "44021"}).status_code == 422
 
 
-def test_imports_invalidate_the_cache(geo_db, settings, tmp_path):
+@pytest.fixture
+def own_db(geo_db):
+    yield geo_db
+    geo_db.dispose()  # its pooled connections: PostgreSQL allows only so many clients
+
+
+def test_imports_invalidate_the_cache(own_db, settings, tmp_path):
+    geo_db = own_db
     ctx = system(geo_db)
     factories.catalogue(ctx, tmp_path, {"code": "cache_count", "name_nl": "Cachetest", "aggregation": "sum"})
     api = TestClient(create_app(settings, geo_db))
@@ -156,7 +165,8 @@ def test_api_never_answers_5xx(loaded_db, settings):
     assert len(operations) >= 8
     for operation in operations:
         @given(case=operation.as_strategy())
-        @hypothesis_settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
+        @hypothesis_settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None,
+                             derandomize=True)
         def no_server_error(case):
             response = case.call()
             assert response.status_code < 500, \

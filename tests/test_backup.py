@@ -16,25 +16,41 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
-import factories
-from conftest import system
 from obmi import operations as ops
 from obmi.context import Context, public_context
 from obmi.errors import Conflict, ValidationError
 from obmi.settings import load_settings
 from obmi.store.database import Database, open_database
-from obmi.store.tables import (LOCAL_TABLES, TABLE_ORDER, area, area_geometry, area_level, area_link, audit_event,
-                               data_state, import_run, indicator, login_attempt, observation, rejected_row,
-                               user_session)
+from obmi.store.tables import (
+    LOCAL_TABLES,
+    TABLE_ORDER,
+    area,
+    area_geometry,
+    area_level,
+    area_link,
+    audit_event,
+    data_state,
+    import_run,
+    indicator,
+    login_attempt,
+    observation,
+    rejected_row,
+    user_session,
+)
 
+import factories
+from conftest import system
+
+pytestmark = pytest.mark.db  # every test here uses databases (some requested by name, at run time)
 BRUSSELS = timezone(timedelta(hours=1))
 # Every backed-up table but the audit log, which a restore merges rather than replaces.
 REPLACED = tuple(t for t in TABLE_ORDER if t is not audit_event)
@@ -48,19 +64,22 @@ def _migrated(db_factories, templates, backend: str) -> Database:
 
 
 @pytest.fixture
-def sqlite_db(db_factories, templates) -> Database:
-    return _migrated(db_factories, templates, "sqlite")
+def sqlite_db(db_factories, templates) -> Iterator[Database]:
+    db = _migrated(db_factories, templates, "sqlite")
+    yield db
+    db.dispose()
 
 
 @pytest.fixture
-def pg_db(db_factories, templates, pg_server) -> Database:
+def pg_db(db_factories, templates, pg_server) -> Iterator[Database]:
     """This test's own migrated PostgreSQL database, with a non-UTC session time zone: it shows
     whether timestamps survive the SQLite round trip."""
     db = _migrated(db_factories, templates, "postgresql")
     with pg_server.admin.connect() as conn:
         conn.execute(text(f"ALTER DATABASE \"{make_url(db.url).database}\" SET timezone TO 'Europe/Brussels'"))
     db.dispose()  # connections opened from now on use the time zone
-    return db
+    yield db
+    db.dispose()  # its pooled connections: PostgreSQL allows only so many clients
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -148,7 +167,7 @@ def add(conn, table, rows: list[dict]) -> None:
 
 def normal(value):
     if isinstance(value, datetime):  # SQLite keeps no time zone: naive means UTC
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
     return value
 
 
@@ -256,6 +275,7 @@ def test_backup_is_one_plain_sqlite_file(backup_db, tmp_path):
     file.unlink()
 
 
+@pytest.mark.postgres  # both directions need PostgreSQL
 @pytest.mark.parametrize("direction", ["sqlite_to_postgres", "postgres_to_sqlite"])
 def test_cross_backend_restore(direction, sqlite_db, pg_db, tmp_path):
     source, target = (sqlite_db, pg_db) if direction == "sqlite_to_postgres" else (pg_db, sqlite_db)
@@ -278,6 +298,7 @@ def test_cross_backend_restore(direction, sqlite_db, pg_db, tmp_path):
     assert added[:-1] == list(source_events.values()) and added[-1]["operation"] == "restore_database"
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("source_name", ["sqlite_db", "pg_db"])
 def test_postgres_restore_resets_sequences(source_name, request, pg_db, tmp_path):
     source = request.getfixturevalue(source_name)
@@ -298,7 +319,7 @@ def test_postgres_restore_resets_sequences(source_name, request, pg_db, tmp_path
             indicator="pop_total", area_id=select(area.c.id).where(area.c.code == "11001").scalar_subquery(),
             period="2025", period_type="year", value=14420.0)).inserted_primary_key[0]
         run_id = conn.execute(insert(import_run).values(
-            kind="observations", file_name="b.csv", sha256="cd" * 32, started=datetime.now(timezone.utc),
+            kind="observations", file_name="b.csv", sha256="cd" * 32, started=datetime.now(UTC),
             status="running")).inserted_primary_key[0]
     assert new_id == max_id + 1
     assert run_id == 2
@@ -307,6 +328,7 @@ def test_postgres_restore_resets_sequences(source_name, request, pg_db, tmp_path
     assert ops.create_token(target, "els", scope="read").id == 2
 
 
+@pytest.mark.postgres
 def test_restore_of_empty_backup_never_reuses_ids(pg_db, tmp_path):
     """Restoring an empty backup empties the tables; PostgreSQL's sequences only move forward (they
     are not transactional: a rolled-back restore must never leave them below existing ids), so

@@ -1,22 +1,24 @@
 """The indicator catalogue: YAML/CSV import and export, validation, atomicity, provenance.
-Runs on both back ends through `empty_db`, through the operations, as a coordinator of one
+Runs on both back ends, each test on its own database, through the operations, as a coordinator of one
 organisation (who may write that organisation's definitions)."""
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-import factories
-from conftest import system
 from obmi import operations as ops
 from obmi.context import Context
 from obmi.errors import ImportRejected, ValidationError
 from obmi.store import Database
 from obmi.store.tables import indicator as indicator_table
+
+import factories
+from conftest import system
 
 USER = "tester"
 ORG = "gent"
@@ -69,11 +71,19 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
+def _add_tester(setup: Context) -> None:
+    factories.org(setup, ORG)
+    factories.user(setup, USER, "coordinator", org=ORG, password=None)  # never signs in
+
+
+def own_database(db_factory, templates) -> Database:
+    """A new database of this test's own (a clone of an empty one with ORG and USER)."""
+    return db_factory.clone(templates.get(db_factory, "catalogue-tester", _add_tester))
+
+
 def as_tester(db: Database) -> Context:
     """A context acting as USER, coordinator of ORG, on `db`."""
-    setup = system(db)
-    factories.org(setup, ORG)
-    return factories.user(setup, USER, "coordinator", org=ORG)
+    return factories.as_user(system(db), USER)
 
 
 def catalogue_rows(ctx: Context) -> dict[str, dict]:
@@ -91,8 +101,10 @@ def latest_run(ctx: Context) -> dict:
 
 
 @pytest.fixture
-def ctx(empty_db) -> Context:
-    return as_tester(empty_db)
+def ctx(db_factory, templates) -> Iterator[Context]:
+    db = own_database(db_factory, templates)
+    yield as_tester(db)
+    db.dispose()  # its pooled connections: PostgreSQL allows only so many clients
 
 
 @pytest.fixture
@@ -195,10 +207,12 @@ def test_export_in_an_unknown_format_is_refused(loaded):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "yaml"])
-def test_exported_catalogue_reimports_identically_into_a_fresh_database(loaded, tmp_path, db_factory, fmt):
+def test_exported_catalogue_reimports_identically_into_a_fresh_database(loaded, tmp_path, db_factory, templates, request,
+                                                                        fmt):
     exported = tmp_path / f"exported.{fmt}"
     exported.write_text(ops.export_catalogue(loaded, fmt), encoding="utf-8")
-    other = as_tester(db_factory.new())  # a second fresh database on the same back end
+    other = as_tester(own_database(db_factory, templates))  # a second fresh database on the same back end
+    request.addfinalizer(other.db.dispose)
     result = ops.import_catalogue(other, exported)
     assert (result.status, result.stats.inserted) == ("ok", 5)
     assert catalogue_rows(other) == catalogue_rows(loaded)

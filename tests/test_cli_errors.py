@@ -26,6 +26,7 @@ import pytest
 
 from conftest import GEO, INCOME_FILE, ROOT, STATBEL
 
+pytestmark = pytest.mark.db  # every command here works on a real SQLite database
 OBMI = Path(sys.executable).with_name("obmi")
 STATBEL_CATALOGUE = ROOT / "src" / "obmi" / "catalogue" / "statbel.yaml"
 POPULATION_2015 = STATBEL / "TF_SOC_POP_STRUCT_2015.txt.gz"
@@ -194,7 +195,8 @@ def files(tmp_path_factory, population_2015) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def base_db(tmp_path_factory, files) -> Path:
-    """Schema, shared geography, Statbel catalogue and pop_total/pop_men 2015 of five municipalities."""
+    """Schema, shared geography, Statbel catalogue and pop_total/pop_men 2015 of five municipalities,
+    all through the command line (the only test of `obmi db upgrade` and `obmi import geo`)."""
     db = tmp_path_factory.mktemp("base") / "obmi.db"
     ok(run_obmi(db, "db", "upgrade"))
     ok(run_obmi(db, "import", "geo", GEO))

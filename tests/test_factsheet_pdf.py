@@ -15,7 +15,6 @@ from sqlalchemy import text
 
 from obmi import operations as ops
 from obmi.context import Context, public_context
-from obmi.demo import build_demo
 from obmi.operations import ObservationQuery
 from obmi.reports import charts
 from obmi.reports.pdf import render_factsheet_pdf, slugify, surroundings_geojson
@@ -59,16 +58,9 @@ def nl(value: float, decimals: int = 0, locale: str = "nl_BE") -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory, settings):
-    """The demo database, built by OBMi itself (the context returned acts as OBMi)."""
-    ctx = build_demo(settings, tmp_path_factory.mktemp("pdfdemo") / "demo.db", echo=lambda _: None)
-    yield ctx
-    ctx.db.dispose()
-
-
-@pytest.fixture(scope="module")
 def public(demo) -> Context:
-    """The anonymous public: what a fact sheet shows anyone."""
+    """The anonymous public on the demo (conftest: built once from the bundled data): what a fact
+    sheet shows anyone."""
     return public_context(demo.db, demo.settings)
 
 

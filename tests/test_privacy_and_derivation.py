@@ -10,6 +10,7 @@ these tests); the geography is the real shared one. Each test has its own databa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 
 import openpyxl
 import pyarrow as pa
@@ -17,13 +18,14 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
-import factories
-from conftest import system
 from obmi import operations as ops
 from obmi.context import Context, public_context
 from obmi.errors import ImportRejected
 from obmi.operations import ObservationQuery
 from obmi.store.tables import area, observation
+
+import factories
+from conftest import system
 
 CATALOGUE = [
     {"code": "test_small_count", "name_nl": "Testtelling", "unit": "personen", "aggregation": "sum", "is_count": True},
@@ -38,11 +40,12 @@ CATALOGUE = [
 
 
 @pytest.fixture
-def ctx(geo_db, tmp_path_factory) -> Context:
+def ctx(geo_db, tmp_path_factory) -> Iterator[Context]:
     """OBMi itself on this test's own database: the geography and the test catalogue."""
     ctx = system(geo_db)
     factories.catalogue(ctx, tmp_path_factory.mktemp("cat"), *CATALOGUE)
-    return ctx
+    yield ctx
+    geo_db.dispose()  # its pooled connections: PostgreSQL allows only so many clients
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 
-from conftest import SHARED, system
 from obmi import operations as ops
-from obmi.demo import build_demo
+from obmi.demo import ACCOUNTS, ORGANISATION
 from obmi.store.tables import metadata
 from obmi.web.app import create_app
+
+from conftest import SHARED, system
 
 
 def test_migrations_create_exactly_the_declared_schema(empty_db):
@@ -23,6 +24,7 @@ def test_migrations_create_exactly_the_declared_schema(empty_db):
     assert diff == []
     status = ops.database_status(system(empty_db))
     assert status.revision == status.head and status.current
+    empty_db.dispose()
 
 
 def flemish_built_area_2014() -> float:
@@ -32,10 +34,9 @@ def flemish_built_area_2014() -> float:
                    if r["CD_RGN_REFNIS"] == "2000" and r["CD_RUB_LVL_2"] == "2TOT")
 
 
-def test_demo_builds_from_bundled_data_and_serves(tmp_path, settings):
-    ctx = build_demo(settings, tmp_path / "demo.db", echo=lambda _: None)
-    db = ctx.db
-    client = TestClient(create_app(ctx.settings, db))
+def test_demo_builds_from_bundled_data_and_serves(demo):
+    """`demo` is built by obmi.demo.build_demo from the bundled data (conftest, once per session)."""
+    client = TestClient(create_app(demo.settings, demo.db))
     home = client.get("/")
     assert home.status_code == 200 and "Bevolking" in home.text and "Statbel" in home.text
     flanders = client.get("/api/v1/observations", params={"indicator": "pop_total", "level": "gewest", "period": "2015"})
@@ -60,4 +61,7 @@ def test_demo_builds_from_bundled_data_and_serves(tmp_path, settings):
     assert 3.5 < lon < 3.9 and 50.9 < lat < 51.2
     levels = {lvl["code"]: lvl for lvl in client.get("/api/v1/levels").json()["data"]}
     assert levels["gemeente"]["areas"] == 308 and levels["gemeente"]["with_geometry"] == 304
-    db.dispose()
+    # One demo account per role, in the demo organisation.
+    users = ops.list_users(demo)
+    assert {u["name"] for u in users} == {name for name, _, _ in ACCOUNTS}
+    assert {u["organisation"] for u in users} == {ORGANISATION[0]}

@@ -9,15 +9,16 @@ from __future__ import annotations
 import csv
 import gzip
 from collections import defaultdict
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
 
-from conftest import GEO, POPULATION_FILES
 from obmi import operations as ops
 from obmi.context import Context, public_context
 from obmi.operations import ObservationQuery
+
+from conftest import GEO, POPULATION_FILES
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def ctx(loaded_db, settings) -> Context:
     return public_context(loaded_db, settings)
 
 
-@lru_cache(maxsize=None)
+@cache
 def source_sums(path: Path) -> dict:
     """{'mun': {code: pop}, 'prov': {...}, 'region': {...}, 'mun65': {code: pop 65+}, 'year': y}"""
     sums = defaultdict(lambda: defaultdict(int))
@@ -59,7 +60,7 @@ def test_municipal_population_equals_source(ctx, path):
         assert got[code] == (pop, "final"), code
 
 
-@lru_cache(maxsize=None)
+@cache
 def province_of_2025_municipality() -> dict[str, str]:
     import openpyxl
     sheet = openpyxl.load_workbook(GEO / "aggregation_tables" / "gemeente_provincie.xlsx", read_only=True).worksheets[0]
