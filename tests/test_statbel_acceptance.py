@@ -30,20 +30,25 @@ def ctx(loaded_db, settings) -> Context:
 @cache
 def source_sums(path: Path) -> dict:
     """{'mun': {code: pop}, 'prov': {...}, 'region': {...}, 'mun65': {code: pop 65+}, 'year': y}"""
-    sums = defaultdict(lambda: defaultdict(int))
+    mun, prov, region, mun65, prov65 = (defaultdict(int) for _ in range(5))
     with gzip.open(path, "rt", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle, delimiter="|"):
-            if row["CD_RGN_REFNIS"] == "3000":
+        rows = csv.reader(handle, delimiter="|")
+        header = next(rows)
+        c_rgn, c_pop, c_mun, c_prov, c_age, c_year = (header.index(c) for c in (
+            "CD_RGN_REFNIS", "MS_POPULATION", "CD_MUNTY_REFNIS", "CD_PROV_REFNIS", "CD_AGE", "CD_YEAR"))
+        for row in rows:  # plain csv.reader with column positions: the same sums, twice as fast
+            if row[c_rgn] == "3000":
                 continue
-            pop = int(row["MS_POPULATION"])
-            sums["mun"][row["CD_MUNTY_REFNIS"]] += pop
-            sums["prov"][row["CD_PROV_REFNIS"]] += pop
-            sums["region"][row["CD_RGN_REFNIS"]] += pop
-            if int(row["CD_AGE"]) >= 65:
-                sums["mun65"][row["CD_MUNTY_REFNIS"]] += pop
-                sums["prov65"][row["CD_PROV_REFNIS"]] += pop
-            year = row["CD_YEAR"]
-    return {**{k: dict(v) for k, v in sums.items()}, "year": year}
+            pop = int(row[c_pop])
+            mun[row[c_mun]] += pop
+            prov[row[c_prov]] += pop
+            region[row[c_rgn]] += pop
+            if int(row[c_age]) >= 65:
+                mun65[row[c_mun]] += pop
+                prov65[row[c_prov]] += pop
+            year = row[c_year]
+    return {"mun": dict(mun), "prov": dict(prov), "region": dict(region), "mun65": dict(mun65),
+            "prov65": dict(prov65), "year": year}
 
 
 def values(ctx, indicator, level, period) -> dict[str, tuple]:

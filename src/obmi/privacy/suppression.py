@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Protocol
 
-from sqlalchemy import Connection, and_, case, literal, null, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, not_, null, or_, select, update
 
 from obmi.hookspecs import hookimpl
 from obmi.indicators.catalogue import Indicator
@@ -59,40 +59,43 @@ class PrimarySuppression:
     def decide(self, conn: Connection, scope: Scope, catalogue: Mapping[str, Indicator],
                default_threshold: int) -> DisclosureDecision:
         withheld = released = 0
+        o = observation.c
         for code, periods in sorted(scope.items()):
             ind = catalogue.get(code)
-            if ind is None:
+            if ind is None or (periods is not None and not periods):
                 continue
-            flag = self._flag(ind, default_threshold)
-            target = and_(observation.c.indicator == code,
-                          or_(observation.c.disclosure.is_(None), observation.c.disclosure == self.name),
-                          observation.c.disclosure.is_distinct_from(flag))
+            cells = o.indicator == code
             if periods is not None:
-                if not periods:
-                    continue
-                target = and_(target, observation.c.period.in_(sorted(periods)))
-            result = conn.execute(update(observation).where(target).values(disclosure=flag)
-                                  .returning(observation.c.disclosure))
-            for (now,) in result:
-                withheld, released = (withheld + 1, released) if now else (withheld, released + 1)
+                cells = and_(cells, o.period.in_(sorted(periods)))
+            unsafe = self._unsafe(ind, default_threshold)
+            # Two targeted UPDATEs (withhold what is unsafe and undecided, release what this rule
+            # withheld and is safe now) touch only the cells that change: most of a table is
+            # neither, and an UPDATE of an unchanged row still writes a new row version.
+            if unsafe is not None:
+                withheld += conn.execute(update(observation).where(cells, o.disclosure.is_(None), unsafe)
+                                         .values(disclosure=self.name)).rowcount
+            still = o.disclosure == self.name
+            release = and_(cells, still) if unsafe is None else and_(cells, still, not_(unsafe))
+            released += conn.execute(update(observation).where(release).values(disclosure=null())).rowcount
         return DisclosureDecision(withheld, released)
 
-    def _flag(self, ind: Indicator, default_threshold: int):
-        """SQL expression: this rule's reason for a cell to be withheld, or NULL."""
+    @staticmethod
+    def _unsafe(ind: Indicator, default_threshold: int) -> ColumnElement[bool] | None:
+        """SQL condition: the cell must be withheld (never NULL: NOT of it must be true when safe)."""
         threshold = ind.threshold if ind.threshold is not None else default_threshold
-        o = observation.c
         if threshold <= 0:
-            return null()
-        reason = literal(self.name)
+            return None
+        o = observation.c
         if ind.threshold_indicator:
             b = observation.alias("basis")
             basis = (select(b.c.value).where(b.c.indicator == ind.threshold_indicator,
                                              b.c.area_id == o.area_id, b.c.period == o.period)
                      .scalar_subquery())
-            return case((o.value.is_(None), null()), (basis.is_(None), reason),
-                        (and_(basis > 0, basis < threshold), reason), else_=null())
-        measure = o.value if ind.is_count else o.n
-        return case((and_(o.value.is_not(None), measure > 0, measure < threshold), reason), else_=null())
+            # No basis at all is unsafe too (a share of an unknown count). Never NULL: when the basis
+            # is NULL the first branch is true, otherwise both comparisons are defined.
+            return and_(o.value.is_not(None), or_(basis.is_(None), and_(basis > 0, basis < threshold)))
+        measure = func.coalesce(o.value if ind.is_count else o.n, 0.0)
+        return and_(o.value.is_not(None), measure > 0, measure < threshold)
 
 
 @hookimpl
