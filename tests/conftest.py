@@ -42,7 +42,7 @@ LAND_FILES = sorted((STATBEL / "land_use").glob("TF_EAE_LAND_OCCUPTN_*.txt.gz"))
 FLUVIUS = SHARED / "swing" / "fluvius_verbruik_statsec2019_2018-2021.xlsx"
 PG_URL = os.environ.get("OBMI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]
-DB_FIXTURES = {"empty_db", "geo_db", "loaded_db", "loaded_clone", "pg_server", "db_factory"}
+DB_FIXTURES = {"empty_db", "geo_db", "loaded_db", "loaded_clone", "pg_server", "db_factory", "db_factories", "templates"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

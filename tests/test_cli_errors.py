@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -268,17 +269,32 @@ class Rejection:
     audit_before: list[tuple]
 
 
-@pytest.fixture(scope="module", params=["bad-area", "non-numeric-value", "duplicate-key", "unknown-indicator",
-                                        "statbel-malformed-flemish-code"])
-def rejection(request, base_db, tmp_path_factory, population_2015, income_sample) -> Rejection:
-    directory = tmp_path_factory.mktemp(request.param)
+CASES = ["bad-area", "non-numeric-value", "duplicate-key", "unknown-indicator", "statbel-malformed-flemish-code"]
+
+
+def reject(name: str, base_db: Path, directory: Path, population, income) -> Rejection:
     db = copy_db(base_db, directory)
-    case, path = build_case(request.param, directory, population_2015, income_sample)
+    case, path = build_case(name, directory, population, income)
     report = directory / "rejected.csv"
     before, audit_before = dump(db), audit_events(db)
     result = run_obmi(db, "import", case.command, path, "--report", report)
     after = dump(db)
     return Rejection(case, db, path, result, report, before, after, run_obmi(db, "imports"), audit_before)
+
+
+@pytest.fixture(scope="module")
+def rejections(base_db, tmp_path_factory, population_2015, income_sample) -> dict[str, Rejection]:
+    """Every case, each on its own copy of the base database; the cases are independent, so their
+    commands run side by side (most of their time is the start of a Python process)."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        running = {name: pool.submit(reject, name, base_db, tmp_path_factory.mktemp(name), population_2015,
+                                     income_sample) for name in CASES}
+        return {name: future.result() for name, future in running.items()}
+
+
+@pytest.fixture(params=CASES)
+def rejection(request, rejections) -> Rejection:
+    return rejections[request.param]
 
 
 def test_rejected_import_exits_with_the_validation_code(rejection):

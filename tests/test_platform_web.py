@@ -11,11 +11,13 @@ import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
-from conftest import STATBEL, system
-from factories import org, user
-from obmi import operations as ops, plugins
+from obmi import operations as ops
+from obmi import plugins
 from obmi.hookspecs import hookimpl
 from obmi.web.app import create_app
+
+from conftest import STATBEL, system
+from factories import org, user
 
 
 class Broken:
