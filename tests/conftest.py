@@ -6,7 +6,8 @@ Markers (assigned here from what a test uses, so nobody forgets them):
     db        a real database (SQLite, and PostgreSQL where parametrised)
     postgres  the PostgreSQL variant of a storage test
     browser   Playwright driving Debian's Chromium
-The fast command is `pytest -m "not postgres and not browser"`.
+The fast command is `pytest -m unit` (seconds); `pytest -m "not postgres and not browser"` adds the
+SQLite storage tests (minutes).
 
 Each test that writes gets its own database: `empty_db` (migrated, empty), `geo_db` (a clone of
 the shared geography) or `loaded_clone` (a clone of geography plus every shared Statbel file).
@@ -172,9 +173,11 @@ def db_factory(request, db_factories) -> DatabaseFactory:
 
 
 @pytest.fixture
-def empty_db(db_factory) -> Database:
+def empty_db(db_factory):
     """A new, migrated, empty database on each back end."""
-    return db_factory.new()
+    db = db_factory.new()
+    yield db
+    db.dispose()  # PostgreSQL allows 100 connections: never keep a finished test's pool
 
 
 class _Templates:
@@ -211,20 +214,25 @@ def load_everything(ctx: Context) -> None:
 @pytest.fixture
 def geo_db(db_factory, templates, shared_data) -> Database:
     """This test's own database with the shared geography (no data), on each back end."""
-    return db_factory.clone(templates.get(db_factory, "geo", load_geography))
+    db = db_factory.clone(templates.get(db_factory, "geo", load_geography))
+    yield db
+    db.dispose()
 
 
 @pytest.fixture
 def loaded_clone(db_factory, templates, shared_data) -> Database:
     """This test's own database with the geography and every shared Statbel file."""
-    return db_factory.clone(templates.get(db_factory, "loaded", load_everything))
+    db = db_factory.clone(templates.get(db_factory, "loaded", load_everything))
+    yield db
+    db.dispose()
 
 
 def _read_only(db: Database) -> None:
     """Refuse every write to a database that many tests read (each writer has its own clone)."""
     def refuse(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip()[:6].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            raise AssertionError("loaded_db is shared and read-only: use loaded_clone to write")
+            raise AssertionError("this database is shared by many tests and read-only: write to your own "
+                                 "(empty_db, geo_db, loaded_clone)")
     event.listen(db.unguarded_engine, "before_cursor_execute", refuse)
 
 
