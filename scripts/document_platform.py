@@ -55,7 +55,7 @@ def main() -> None:
         "",
         "| role | Dutch | what it may do |",
         "|---|---|---|",
-        *[f"| `{role}` | {nl} | {en} |" for role, (nl, en) in ROLE_HELP.items()],
+        *[f"| `{role}` | {nl} | {en} |" for role, (nl, _, en) in ROLE_HELP.items()],
         "| (public) | publiek | what needs no sign-in: published statistics, dashboards, stories |",
         "",
         "## Permissions",

@@ -15,14 +15,20 @@ class Role(StrEnum):
     READER = "reader"
 
 
-ROLE_HELP: dict[Role, tuple[str, str]] = {
-    Role.ADMIN: ("Beheerder (instantie)", "Instance administrator: everything, in every organisation."),
-    Role.ORG_ADMIN: ("Beheerder (organisatie)", "Manages the users, tokens and data of one organisation."),
-    Role.COORDINATOR: ("Coördinator", "Imports data and maintains the catalogue of the organisation; "
-                                      "approves updates."),
-    Role.EDITOR: ("Redacteur", "Updates the items (indicators, later plan items) they own."),
-    Role.ANALYST: ("Analist", "Sees the organisation's non-public statistics, at every level."),
-    Role.READER: ("Lezer", "Signed-in reader: what the public sees, plus named groups."),
+# (Dutch name, Dutch description — the web pages' source language —, English description for the docs)
+ROLE_HELP: dict[Role, tuple[str, str, str]] = {
+    Role.ADMIN: ("Beheerder (instantie)", "Alles, in elke organisatie.",
+                 "Instance administrator: everything, in every organisation."),
+    Role.ORG_ADMIN: ("Beheerder (organisatie)", "Beheert de gebruikers, API-sleutels en gegevens van de organisatie.",
+                     "Manages the users, tokens and data of one organisation."),
+    Role.COORDINATOR: ("Coördinator", "Importeert gegevens en onderhoudt de catalogus van de organisatie.",
+                       "Imports data and maintains the catalogue of the organisation."),
+    Role.EDITOR: ("Redacteur", "Werkt de indicatoren bij waarvan hij of zij eigenaar is.",
+                  "Updates the items (indicators, later plan items) they own."),
+    Role.ANALYST: ("Analist", "Ziet de niet-openbare cijfers van de organisatie, op elk niveau.",
+                   "Sees the organisation's non-public statistics, at every level."),
+    Role.READER: ("Lezer", "Ziet wat het publiek ziet, plus de cijfers van de eigen groepen.",
+                  "Signed-in reader: what the public sees, plus named groups."),
 }
 
 

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from obmi import operations as ops
 from obmi.auth.actor import ANONYMOUS
-from obmi.auth.roles import Role
+from obmi.auth.roles import ROLE_HELP, Role
 from obmi.context import Context
 from obmi.errors import NotAllowed, NotAuthenticated, ValidationError
 from obmi.web import i18n
@@ -38,14 +38,7 @@ REASONS = ("wrong_password", "locked", "link_invalid", "disabled", "token_invali
 SESSION_ENDED = ("idle", "absolute", "ended", "disabled", "unknown")
 
 # Role names and what they may do, in Dutch (the source language of the catalogue).
-ROLE_TEXT: dict[str, tuple[str, str]] = {
-    Role.ADMIN: ("Beheerder (instantie)", "Alles, in elke organisatie."),
-    Role.ORG_ADMIN: ("Beheerder (organisatie)", "Beheert de gebruikers, API-sleutels en gegevens van de organisatie."),
-    Role.COORDINATOR: ("Coördinator", "Importeert gegevens en onderhoudt de catalogus van de organisatie."),
-    Role.EDITOR: ("Redacteur", "Werkt de indicatoren bij waarvan hij of zij eigenaar is."),
-    Role.ANALYST: ("Analist", "Ziet de niet-openbare cijfers van de organisatie, op elk niveau."),
-    Role.READER: ("Lezer", "Ziet wat het publiek ziet, plus de cijfers van de eigen groepen."),
-}
+ROLE_TEXT: dict[str, tuple[str, str]] = {role: (nl, description) for role, (nl, description, _) in ROLE_HELP.items()}
 
 # The password rules (obmi.auth.passwords.password_problems) in the catalogue's language.
 _PROBLEMS = ((re.compile(r"at least (\d+) characters"), "minstens %(n)s tekens"),
