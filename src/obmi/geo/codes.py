@@ -46,7 +46,3 @@ def parse_area_key(text: str, field: str = "area") -> AreaKey:
         raise ValidationError(f"{text!r} is not LEVEL:CODE (e.g. gemeente:44021)",
                               {field: ["expected LEVEL:CODE, e.g. gemeente:44021"]})
     return level, code
-
-
-def format_area_key(key: AreaKey) -> str:
-    return f"{key[0]}:{key[1]}"

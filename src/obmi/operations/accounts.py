@@ -287,9 +287,13 @@ def _locked(unit: Unit, *, account: str, address: str) -> str | None:
 
 
 def _record_attempt(unit: Unit, account: str, success: bool) -> None:
-    """Kept even when the sign-in is refused (its own transaction): the lockout counts it."""
+    """Kept even when the sign-in is refused (its own transaction): the lockout counts it.
+    Attempts older than a day serve no lockout and are forgotten (the audit log keeps sign-ins)."""
+    now = utcnow()
     with unit.autonomous() as side:
-        store.record_attempt(side, account=account, address=unit.ctx.source_address, success=success, now=utcnow())
+        store.forget_attempts(side, before=now - max(timedelta(days=1),
+                                                     timedelta(minutes=unit.settings.login_lockout_minutes)))
+        store.record_attempt(side, account=account, address=unit.ctx.source_address, success=success, now=now)
 
 
 def _open_session(unit: Unit, user: store.UserRow, method: str) -> SignedIn:

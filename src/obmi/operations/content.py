@@ -18,7 +18,7 @@ from obmi.query.areas import find_area
 from obmi.query.observations import ObservationQuery, query_observations
 from obmi.query.series import query_series
 from obmi.query.visibility import CatalogueView
-from obmi.reports.factsheet import default_references
+from obmi.reports.factsheet import with_references as with_references_of
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,9 @@ def _pick(lang: str, nl: str, en: str) -> str:
 
 def _series_data(conn: Connection, view: CatalogueView, threshold: int, codes: list[str], subject: AreaKey,
                  period: str | None, with_references: bool) -> dict[str, Any]:
-    ref = find_area(conn, *subject)
-    refs = [ref, *default_references(conn, ref)] if with_references else [ref]
+    refs = [find_area(conn, *subject)]
+    if with_references:
+        refs = with_references_of(conn, refs)
     rows = query_series(conn, codes, [r.id for r in refs], view=view, default_threshold=threshold)
     out = []
     for area in refs:

@@ -21,7 +21,7 @@ from obmi.indicators.catalogue import load_catalogue
 from obmi.indicators.derive import DeriveCounts, derive, derive_everything, periods_with_data
 from obmi.plugins import disclosure_rules
 from obmi.privacy.suppression import Scope, threshold_dependants
-from obmi.store.state import DataState, advance, read_state
+from obmi.store.state import read_state
 from obmi.store.tables import data_state
 
 
@@ -76,7 +76,3 @@ def settle(conn: Connection, changes: ChangeSet, *, default_threshold: int) -> S
     if state.default_threshold != default_threshold:
         conn.execute(update(data_state).where(data_state.c.id == 1).values(default_threshold=default_threshold))
     return Settled(derived.written, withheld, released)
-
-
-def advance_version(conn: Connection) -> DataState:
-    return advance(conn)

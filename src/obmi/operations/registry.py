@@ -37,6 +37,7 @@ from obmi.changes import ChangeSet
 from obmi.context import Context
 from obmi.errors import NotAllowed, NotVisible, ObmiError
 from obmi.store.database import current_operation, operation_scope
+from obmi.store.state import advance
 from obmi.store.tables import audit_event
 
 log = logging.getLogger("obmi.operations")
@@ -153,8 +154,7 @@ class Unit:
             kind, key = self._failed_resource()
             self.audit(kind, key, after={"result": type(result).__name__})
         if self.changed and self.operation.advances_version:
-            from obmi.operations.pipeline import advance_version
-            advance_version(self.conn)
+            advance(self.conn)  # step 3 of the write pipeline: what caches and ETags key on
         if self.audits:
             _write_audits(self.conn, self, "ok", self.audits)
         if self._transaction is not None:

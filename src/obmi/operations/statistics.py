@@ -94,12 +94,7 @@ def area_series(unit: Unit, indicators: list[str], areas: list[AreaKey], *, with
     """Time series of indicators for areas (and, optionally, the areas they lie in)."""
     refs = [area_query.find_area(unit.conn, level, code) for level, code in areas]
     if with_ancestors:
-        seen = {r.id for r in refs}
-        for ref in list(refs):
-            for parent in factsheet.default_references(unit.conn, ref):
-                if parent.id not in seen:
-                    seen.add(parent.id)
-                    refs.append(parent)
+        refs = factsheet.with_references(unit.conn, refs)
     rows = query_series(unit.conn, indicators, [r.id for r in refs], view=_view(unit),
                         default_threshold=unit.settings.default_threshold)
     return Series(refs, rows)

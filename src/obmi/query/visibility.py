@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from obmi.auth.actor import Actor
-from obmi.auth.permissions import privileged_for, sees_indicator, sees_level
+from obmi.auth.permissions import sees_indicator, sees_level
 from obmi.errors import NotAllowed, NotFound
 from obmi.indicators.catalogue import Indicator, load_catalogue
 from obmi.query.areas import level_orders
@@ -45,6 +45,3 @@ class CatalogueView:
         if not self.sees_level(ind, level):
             raise NotAllowed(f"{ind.code} is published from level {ind.public_from_level} up; finer levels "
                              "are for the analysts of its organisation")
-
-    def is_privileged(self, ind: Indicator) -> bool:
-        return privileged_for(self.actor, ind.access_rule)

@@ -63,6 +63,17 @@ def default_references(conn: Connection, subject: AreaRef) -> list[AreaRef]:
     return refs
 
 
+def with_references(conn: Connection, refs: list[AreaRef]) -> list[AreaRef]:
+    """`refs` followed by the default reference areas of each (the areas they lie in), once each."""
+    out, seen = list(refs), {r.id for r in refs}
+    for ref in refs:
+        for parent in default_references(conn, ref):
+            if parent.id not in seen:
+                seen.add(parent.id)
+                out.append(parent)
+    return out
+
+
 def _indicators_with_data(conn: Connection, subject: AreaRef, view: CatalogueView) -> list[Indicator]:
     """Indicators with data for the area that the actor may see at its level."""
     codes = indicators_of_area(conn, subject.id)
