@@ -26,6 +26,7 @@ from obmi.auth.roles import Role
 from obmi.context import Context
 from obmi.errors import NotAllowed, NotAuthenticated, NotFound
 from obmi.operations import AuditFilter, ObservationQuery
+from obmi.plans.sheet import write_sheet
 from obmi.settings import load_settings
 from obmi.store.tables import audit_event
 
@@ -44,6 +45,9 @@ COORD_B, ORG_ADMIN_B, READ_TOKEN = "coordinator_b", "org_admin_b", "read_token"
 ALL = frozenset({ANON, READER, ANALYST, EDITOR, COORD, ORG_ADMIN, ADMIN, COORD_B, ORG_ADMIN_B, READ_TOKEN})
 SIGNED_IN = ALL - {ANON}
 WRITERS_SIGNED_IN = SIGNED_IN - {READ_TOKEN}  # a read-only token may not write, not even its own session
+STAD_MEMBERS = frozenset({READER, ANALYST, EDITOR, COORD, ORG_ADMIN, ADMIN, READ_TOKEN})
+STAD_STAFF = frozenset({ADMIN, COORD, ORG_ADMIN})
+ITEM_REPORTERS = STAD_STAFF | {EDITOR}  # the editor owns the plan's action
 
 
 @dataclass
@@ -58,6 +62,7 @@ class World:
     run_id: int
     spare_token: int
     reset_secret: str
+    plan: dict[str, Any]
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def fresh(self, prefix: str) -> str:
@@ -108,7 +113,34 @@ def world(request, db_factories, templates, tmp_path_factory, shared_data) -> Wo
     observations_file.write_text("indicator,level,area,period,value\nstad_eigen_telling,gemeente,44021,2014,251133\n",
                                  encoding="utf-8")
     return World(actors, tmp, small_geo, catalogue_file, observations_file, backup, run_id, spare,
-                 _reset_secret(tmp / "outbox"))
+                 _reset_secret(tmp / "outbox"), _plan_world(actors, tmp))
+
+
+def _plan_world(actors: dict[str, Context], tmp: Path) -> dict[str, Any]:
+    """The host organisation's plan: one action owned by the editor, with a draft (2026-S1) and a
+    submitted (2026-S2) status update, an attachment, a KPI and a milestone."""
+    coordinator = actors[COORD]
+    plan_file = tmp / "plan.csv"
+    plan_file.write_text("type,code,parent,title_short,beleidsveld,2026,2027\n"
+                         "beleidsdoelstelling,BD1,,Een veilige stad,,,\n"
+                         "actieplan,AP1,BD1,Veiligheid,,,\n"
+                         "actie,AC1,AP1,Meer straatverlichting,0670,100000,120000\n", encoding="utf-8")
+    result = ops.import_plan(coordinator, [plan_file], organisation="stad")
+    ops.add_reporting_periods(coordinator, range(2026, 2028), organisation="stad")
+    item = next(i for i in ops.plan_items(coordinator, result.plan_id).items if i["code"] == "AC1")
+    ops.update_item(coordinator, item["id"], expected_version=item["row_version"], owner=EDITOR)
+    editor = actors[EDITOR]
+    draft = ops.save_status_update(editor, item["id"], period="2026-S1", status="op_schema", progress=10).update
+    submitted = ops.save_status_update(editor, item["id"], period="2026-S2", status="risico", progress=20,
+                                       submit=True).update
+    attachment = ops.add_attachment(editor, draft["id"], "nota.txt", b"Een korte nota.\n")
+    kpi = ops.add_kpi(coordinator, item["id"], kind="manual", name="Lichtpunten", targets={2027: 120})
+    milestone = ops.add_milestone(coordinator, item["id"], title="Aanbesteding", planned_end="2027-03-31")
+    sheet = tmp / "sheet.xlsx"  # no rows: whoever uploads it changes nothing (each row needs status.report)
+    sheet.write_bytes(write_sheet([], period="2026-S2"))
+    return {"file": plan_file, "id": result.plan_id, "item": item["id"], "draft": draft["id"],
+            "submitted": submitted["id"], "attachment": attachment["id"], "kpi": kpi["id"],
+            "milestone": milestone["id"], "sheet": sheet}
 
 
 def _identity(w: World) -> ExternalIdentity:
@@ -139,6 +171,49 @@ CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     "create_token": (lambda c, w: ops.create_token(c, READER, scope="read", dry_run=True), {ADMIN, ORG_ADMIN}),
     "list_tokens": (lambda c, w: ops.list_tokens(c), {ADMIN, ORG_ADMIN, ORG_ADMIN_B}),
     "revoke_token": (lambda c, w: ops.revoke_token(c, w.spare_token, dry_run=True), {ADMIN, ORG_ADMIN}),
+    # beleidsopvolging
+    "import_plan": (lambda c, w: ops.import_plan(c, [w.plan["file"]], organisation="stad", dry_run=True), STAD_STAFF),
+    "list_plans": (lambda c, w: ops.list_plans(c), SIGNED_IN),
+    "plan_summary": (lambda c, w: ops.plan_summary(c, organisation="stad"), STAD_MEMBERS),
+    "compare_plan_versions": (lambda c, w: ops.compare_plan_versions(c, w.plan["id"], 1, 1), STAD_MEMBERS),
+    "plan_items": (lambda c, w: ops.plan_items(c, w.plan["id"]), STAD_MEMBERS),
+    "item_detail": (lambda c, w: ops.item_detail(c, w.plan["item"]), STAD_MEMBERS),
+    "college_dashboard": (lambda c, w: ops.college_dashboard(c, w.plan["id"]), STAD_MEMBERS),
+    "due_updates": (lambda c, w: ops.due_updates(c, w.plan["id"]), STAD_MEMBERS),
+    "list_reporting_periods": (lambda c, w: ops.list_reporting_periods(c, organisation="stad"), STAD_MEMBERS),
+    "export_status_sheet": (lambda c, w: ops.export_status_sheet(c, organisation="stad", period="2026-S2"),
+                            STAD_MEMBERS),
+    "get_attachment": (lambda c, w: ops.get_attachment(c, w.plan["attachment"]), STAD_MEMBERS),
+    "public_plan": (lambda c, w: ops.public_plan(c, "stad"), ALL),
+    "update_item": (lambda c, w: ops.update_item(c, w.plan["item"], expected_version=2, weight=2, dry_run=True),
+                    STAD_STAFF),
+    "add_budget_entity": (lambda c, w: ops.add_budget_entity(c, "agb", "AGB Sport", kind="agb", organisation="stad",
+                                                             dry_run=True), STAD_STAFF),
+    "configure_followup": (lambda c, w: ops.configure_followup(c, organisation="stad", priority_propagation="none",
+                                                               dry_run=True), STAD_STAFF),
+    "add_reporting_periods": (lambda c, w: ops.add_reporting_periods(c, range(2028, 2029), organisation="stad",
+                                                                     dry_run=True), STAD_STAFF),
+    "add_kpi": (lambda c, w: ops.add_kpi(c, w.plan["item"], kind="manual", name="Meldingen", dry_run=True),
+                STAD_STAFF),
+    "add_milestone": (lambda c, w: ops.add_milestone(c, w.plan["item"], title="Start", planned_end="2027-01-31",
+                                                     dry_run=True), STAD_STAFF),
+    "save_status_update": (lambda c, w: ops.save_status_update(c, w.plan["item"], period="2027-S1", status="op_schema",
+                                                               progress=30, dry_run=True), ITEM_REPORTERS),
+    "submit_status_update": (lambda c, w: ops.submit_status_update(c, w.plan["item"], period="2026-S1", dry_run=True),
+                             ITEM_REPORTERS),
+    "confirm_no_change": (lambda c, w: ops.confirm_no_change(c, w.plan["item"], period="2027-S1", dry_run=True),
+                          ITEM_REPORTERS),
+    "add_attachment": (lambda c, w: ops.add_attachment(c, w.plan["draft"], "extra.txt", b"Nog een nota.\n",
+                                                       dry_run=True), ITEM_REPORTERS),
+    "record_measurement": (lambda c, w: ops.record_measurement(c, w.plan["kpi"], "2026", value=80, dry_run=True),
+                           ITEM_REPORTERS),
+    "update_milestone": (lambda c, w: ops.update_milestone(c, w.plan["milestone"], expected_version=1,
+                                                           actual_start="2026-11-02", dry_run=True), ITEM_REPORTERS),
+    "decide_status_update": (lambda c, w: ops.decide_status_update(c, w.plan["submitted"], approve=True, dry_run=True),
+                             STAD_STAFF),
+    "import_status_sheet": (lambda c, w: ops.import_status_sheet(c, w.plan["sheet"], organisation="stad",
+                                                                 dry_run=True), STAD_MEMBERS - {READ_TOKEN}),
+    "send_reminders": (lambda c, w: ops.send_reminders(c, organisation="stad", dry_run=True), STAD_STAFF),
     # audit
     "list_audit": (lambda c, w: ops.list_audit(c, AuditFilter()), {ADMIN, ORG_ADMIN, ORG_ADMIN_B}),
     "export_audit_csv": (lambda c, w: ops.export_audit_csv(c, AuditFilter()), {ADMIN, ORG_ADMIN, ORG_ADMIN_B}),

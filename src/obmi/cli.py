@@ -34,8 +34,10 @@ user_app = typer.Typer(help="Users, their roles, groups and passwords.", no_args
 token_app = typer.Typer(help="API tokens for machines (Power BI, Excel, scripts).", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations hosted by this installation.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log of every change.", no_args_is_help=True)
+plan_app = typer.Typer(help="Beleidsopvolging: plans, reporting periods, reminders.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (import_app, "import"), (catalogue_app, "catalogue"), (report_app, "report"),
-                  (user_app, "user"), (token_app, "token"), (org_app, "org"), (audit_app, "audit")):
+                  (user_app, "user"), (token_app, "token"), (org_app, "org"), (audit_app, "audit"),
+                  (plan_app, "plan")):
     app.add_typer(sub, name=name)
 
 EXIT_CODES = {ValidationError: 2, NotFound: 3, NotAllowed: 4, Conflict: 5}
@@ -165,6 +167,65 @@ def import_catalogue_cmd(file: Path, dry_run: bool = DRY_RUN, report: Optional[P
     """Import indicator definitions from YAML or CSV."""
     ctx = _context()
     typer.echo(_run_import(lambda: ops.import_catalogue(ctx, file, dry_run=dry_run), report).summary())
+
+
+@import_app.command("plan")
+def import_plan_cmd(files: list[Path], org: Optional[str] = typer.Option(None, "--org", help="Organisation code."),
+                    plan: Optional[str] = typer.Option(None, help="Plan code (default: the organisation's latest)."),
+                    label: str = typer.Option("", help="Name of the new version, e.g. 'Aanpassing 2027'."),
+                    motivering: str = typer.Option("", help="Why the plan changed (kept with the version)."),
+                    dry_run: bool = DRY_RUN, report: Optional[Path] = REPORT) -> None:
+    """Import a plan: the shared BBC JSON, the documented CSV/XLSX layout or a budget-registration
+    export (recognised by content). An amended plan becomes a new version; --dry-run prints the
+    difference with the latest version and changes nothing."""
+    ctx = _context()
+    result = _run_import(lambda: ops.import_plan(ctx, files, organisation=org, plan=plan, label=label,
+                                                 motivering=motivering, dry_run=dry_run), report)
+    typer.echo(result.summary())
+    for line in result.diff.lines():
+        typer.echo(f"  {line}")
+
+
+@plan_app.command("summary")
+def plan_summary_cmd(org: Optional[str] = typer.Option(None, "--org", help="Organisation code."),
+                     plan: Optional[str] = typer.Option(None, help="Plan code (default: the latest)."),
+                     version: Optional[int] = typer.Option(None, help="Version number (default: the latest)."),
+                     format: str = typer.Option("csv", help="csv or json")) -> None:
+    """One row per beleidsdoelstelling × year: code,title,year,amount (planned expenditure)."""
+    if format not in ("csv", "json"):
+        raise ValidationError("--format is csv or json")
+    rows = ops.plan_summary(_context(), organisation=org, plan=plan, version=version)
+    if format == "json":
+        typer.echo(json.dumps([{"code": r.code, "title": r.title, "year": r.year, "amount": r.amount} for r in rows],
+                              ensure_ascii=False, indent=1))
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(("code", "title", "year", "amount"))
+    writer.writerows((r.code, r.title, r.year, f"{r.amount:.2f}") for r in rows)
+
+
+@plan_app.command("periods")
+def plan_periods_cmd(first: int = typer.Option(..., help="First year."), last: int = typer.Option(..., help="Last year."),
+                     scheme: Optional[str] = typer.Option(None, help="semester, quarter, year or month "
+                                                                       "(default: the organisation's)."),
+                     deadline_days: int = typer.Option(15, help="Days after a period's end to report."),
+                     org: Optional[str] = typer.Option(None, "--org", help="Organisation code.")) -> None:
+    """Create the reporting periods of some years."""
+    rows = ops.add_reporting_periods(_context(), range(first, last + 1), scheme=scheme, deadline_days=deadline_days,
+                                     organisation=org)
+    for row in rows:
+        typer.echo(f"{row['code']}\t{row['start_date']} – {row['end_date']}\tdeadline {row['deadline']}")
+
+
+@plan_app.command("remind")
+def plan_remind_cmd(org: Optional[str] = typer.Option(None, "--org", help="Organisation code."),
+                    today: Optional[str] = typer.Option(None, help="As if it were this day (YYYY-MM-DD).")) -> None:
+    """Mail each owner a digest of their due and overdue status updates (idempotent: run it daily)."""
+    day = date.fromisoformat(today) if today else None
+    run = ops.send_reminders(_context(), organisation=org, today=day)
+    for sent in run.sent:
+        typer.echo(f"{sent['user']}: {sent['kind']} — {', '.join(sent['items'])}")
+    typer.echo(f"{len(run.sent)} digests sent, {run.skipped} skipped (sent already or no e-mail address)")
 
 
 @app.command("derive")

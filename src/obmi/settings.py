@@ -65,6 +65,8 @@ class Settings(BaseSettings):
 
     upload_max_mb: int = Field(200, ge=1, le=4096, description=(
         "Largest file accepted by the upload page and the import API (MB)."))
+    attachment_max_mb: int = Field(10, ge=1, le=100, description=(
+        "Largest attachment of a status update (MB); attachments are kept in the database."))
 
     # --- the public site -----------------------------------------------------------------------
     site_name: str = Field("OBMi", description="Name of the instance shown in the web interface.")

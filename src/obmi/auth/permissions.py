@@ -94,6 +94,26 @@ def writes_indicator(actor: Actor, resource: Resource | None) -> bool:
     return actor.has(Role.EDITOR) and resource.id is not None and resource.owner == actor.name
 
 
+def organisation_member(actor: Actor, resource: Resource | None) -> bool:
+    """administrators; any signed-in user of the organisation"""
+    if actor.is_admin:
+        return True
+    if actor.is_anonymous or actor.organisation is None:
+        return False
+    return resource is None or resource.organisation in (None, actor.organisation)
+
+
+def reports_on_item(actor: Actor, resource: Resource | None) -> bool:
+    """administrators; org_admin / coordinator of its organisation; the item's owner
+
+    A plan item (action, project, …) is reported on by the person named as its owner."""
+    if actor.is_admin:
+        return True
+    if resource is None or resource.organisation != actor.organisation or actor.is_anonymous:
+        return False
+    return actor.has(Role.ORG_ADMIN, Role.COORDINATOR) or (resource.owner is not None and resource.owner == actor.name)
+
+
 def manages_users(actor: Actor, resource: Resource | None) -> bool:
     """administrators; org_admin for the users of their own organisation
 
@@ -155,6 +175,17 @@ PERMISSIONS: dict[str, Permission] = {p.name: p for p in (
     _p("tokens.read", organisation_role(Role.ORG_ADMIN), "read", "List API tokens (never their secrets)."),
     _p("tokens.manage", organisation_role(Role.ORG_ADMIN), "write", "Create and revoke API tokens."),
     _p("audit.read", organisation_role(Role.ORG_ADMIN), "read", "Read and export the audit log."),
+    _p("plans.read", organisation_member, "read", "See the organisation's plans, items, status updates and KPIs."),
+    _p("plans.public.read", anyone, "read", "See the published items of a plan (approved status and KPIs only)."),
+    _p("plans.import", organisation_role(*_STAFF), "write", "Import a plan or an amended plan (a new plan version)."),
+    _p("plans.manage", organisation_role(*_STAFF), "write",
+       "Configure follow-up (periods, roll-up, reminders) and edit items, KPIs and milestones."),
+    _p("status.report", reports_on_item, "write",
+       "Draft, submit or confirm (geen wijziging) status updates, measure KPIs, update milestones."),
+    _p("status.bulk", organisation_member, "write",
+       "Upload a filled-in status sheet (each row also needs status.report on its item)."),
+    _p("status.approve", organisation_role(*_STAFF), "write", "Approve or return submitted status updates."),
+    _p("plans.remind", organisation_role(*_STAFF), "write", "Send the reminder digests of due and overdue updates."),
 )}
 
 

@@ -21,10 +21,12 @@ ROLE_HELP: dict[Role, tuple[str, str, str]] = {
                  "Instance administrator: everything, in every organisation."),
     Role.ORG_ADMIN: ("Beheerder (organisatie)", "Beheert de gebruikers, API-sleutels en gegevens van de organisatie.",
                      "Manages the users, tokens and data of one organisation."),
-    Role.COORDINATOR: ("Coördinator", "Importeert gegevens en onderhoudt de catalogus van de organisatie.",
-                       "Imports data and maintains the catalogue of the organisation."),
-    Role.EDITOR: ("Redacteur", "Werkt de indicatoren bij waarvan hij of zij eigenaar is.",
-                  "Updates the items (indicators, later plan items) they own."),
+    Role.COORDINATOR: ("Coördinator", "Importeert gegevens en plannen, onderhoudt de catalogus en keurt "
+                       "statusrapporteringen goed of stuurt ze terug.",
+                       "Imports data and plans, maintains the catalogue, approves or returns status updates."),
+    Role.EDITOR: ("Redacteur", "Werkt de indicatoren en planitems (acties, projecten) bij waarvan hij of zij "
+                  "eigenaar is.",
+                  "Updates the indicators and plan items (actions, projects) they own."),
     Role.ANALYST: ("Analist", "Ziet de niet-openbare cijfers van de organisatie, op elk niveau.",
                    "Sees the organisation's non-public statistics, at every level."),
     Role.READER: ("Lezer", "Ziet wat het publiek ziet, plus de cijfers van de eigen groepen.",

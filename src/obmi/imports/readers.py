@@ -83,6 +83,11 @@ def _geo_readers() -> list[ImportReader]:
                          lambda p: p.is_dir(), geo.parse_folder)]
 
 
+def _plan_readers() -> list[ImportReader]:
+    from obmi.plans.readers import plan_readers
+    return plan_readers()
+
+
 @hookimpl
 def obmi_import_readers() -> list[ImportReader]:
-    return _table_readers() + _statbel_readers() + _catalogue_readers() + _geo_readers()
+    return _table_readers() + _statbel_readers() + _catalogue_readers() + _geo_readers() + _plan_readers()

@@ -25,6 +25,23 @@ from obmi.operations.accounts import (
 )
 from obmi.operations.audit import AuditFilter, export_audit_csv, list_audit
 from obmi.operations.content import dashboard_view, list_dashboards, list_stories, story_view
+from obmi.operations.followup import (
+                                      add_attachment,
+                                      add_kpi,
+                                      add_milestone,
+                                      add_reporting_periods,
+                                      configure_followup,
+                                      confirm_no_change,
+                                      decide_status_update,
+                                      export_status_sheet,
+                                      get_attachment,
+                                      import_status_sheet,
+                                      list_reporting_periods,
+                                      record_measurement,
+                                      save_status_update,
+                                      submit_status_update,
+                                      update_milestone,
+)
 from obmi.operations.imports import (
                                       IMPORT_KINDS,
                                       import_catalogue,
@@ -34,6 +51,23 @@ from obmi.operations.imports import (
                                       import_observations,
                                       import_statbel,
                                       list_imports,
+)
+from obmi.operations.plan_views import (
+                                      ItemFilter,
+                                      college_dashboard,
+                                      due_updates,
+                                      item_detail,
+                                      plan_items,
+                                      public_plan,
+                                      send_reminders,
+)
+from obmi.operations.plans import (
+                                      add_budget_entity,
+                                      compare_plan_versions,
+                                      import_plan,
+                                      list_plans,
+                                      plan_summary,
+                                      update_item,
 )
 from obmi.operations.registry import REGISTRY, list_operations
 from obmi.operations.statistics import (
@@ -61,6 +95,11 @@ from obmi.operations.system import (
 )
 
 __all__ = [
+    "ItemFilter", "add_attachment", "add_budget_entity", "add_kpi", "add_milestone", "add_reporting_periods",
+    "college_dashboard", "compare_plan_versions", "configure_followup", "confirm_no_change", "decide_status_update",
+    "due_updates", "export_status_sheet", "get_attachment", "import_plan", "import_status_sheet", "item_detail",
+    "list_plans", "list_reporting_periods", "plan_items", "plan_summary", "public_plan", "record_measurement",
+    "save_status_update", "send_reminders", "submit_status_update", "update_item", "update_milestone",
     "AuditFilter", "IMPORT_KINDS", "ObservationQuery", "REGISTRY", "add_organisation", "add_user", "area_factsheet",
     "area_geojson", "area_series",
     "authenticate_session", "authenticate_token", "backup_database", "change_password", "create_token",

@@ -8,11 +8,13 @@ from sqlalchemy import (
                         BigInteger,
                         Boolean,
                         Column,
+                        Date,
                         DateTime,
                         Float,
                         ForeignKey,
                         Index,
                         Integer,
+                        LargeBinary,
                         MetaData,
                         String,
                         Table,
@@ -291,9 +293,233 @@ data_state = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
+# --- beleidsopvolging (obmi.plans) -----------------------------------------------------------
+# A plan's items keep their identity (code) across plan versions; what a version says about an
+# item (title, place in the hierarchy, amounts) is in plan_item_version and plan_amount, so the
+# original meerjarenplan and each aanpassing stand side by side. Follow-up (status updates,
+# KPIs, milestones) belongs to the item, whatever version it is in.
+
+budget_entity = Table(
+    "budget_entity", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("organisation", String(40), ForeignKey("organisation.code"), nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    # gemeente_ocmw: gemeente and OCMW report jointly; agb: an autonomous municipal company apart
+    Column("kind", String(20), nullable=False, default="gemeente_ocmw"),
+    UniqueConstraint("organisation", "code", name="uq_budget_entity_org_code"),
+)
+
+plan = Table(
+    "plan", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("organisation", String(40), ForeignKey("organisation.code"), nullable=False),
+    Column("budget_entity_id", Integer, ForeignKey("budget_entity.id"), nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("start_year", Integer, nullable=False),
+    Column("end_year", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("organisation", "code", name="uq_plan_org_code"),
+)
+
+plan_version = Table(
+    "plan_version", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("plan_id", Integer, ForeignKey("plan.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),  # 1: the original meerjarenplan; 2…: aanpassingen
+    Column("kind", String(20), nullable=False),  # meerjarenplan, aanpassing
+    Column("label", String(200), nullable=False, default=""),
+    Column("motivering", Text, nullable=False, default=""),
+    Column("layout", String(40), nullable=False, default=""),
+    Column("import_id", Integer, ForeignKey("import_run.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False, default=""),
+    UniqueConstraint("plan_id", "number", name="uq_plan_version_plan_number"),
+)
+
+plan_item = Table(
+    "plan_item", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("plan_id", Integer, ForeignKey("plan.id", ondelete="CASCADE"), nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),  # obmi.plans.model.ItemKind
+    Column("priority", Boolean, nullable=False, default=False),  # as set; propagation is applied on read
+    Column("owner", String(100)),  # user name of the person who reports on it
+    Column("department", String(200)),
+    Column("mandataris", String(200)),
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("weight", Float),  # for the "weights" roll-up rule
+    Column("publish", Boolean, nullable=False, default=False),  # approved status on the public site
+    Column("row_version", Integer, nullable=False, default=1),  # optimistic locking of edits
+    Column("updated_at", DateTime(timezone=True)),
+    Column("updated_by", String(100)),
+    UniqueConstraint("plan_id", "code", name="uq_plan_item_plan_code"),
+)
+Index("ix_plan_item_owner", plan_item.c.owner)
+
+plan_item_version = Table(
+    "plan_item_version", metadata,
+    Column("version_id", Integer, ForeignKey("plan_version.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_id", Integer, ForeignKey("plan_item.id", ondelete="CASCADE"), primary_key=True),
+    Column("parent_id", Integer, ForeignKey("plan_item.id")),
+    Column("position", Integer, nullable=False, default=0),
+    Column("title_short", String(500), nullable=False, default=""),
+    Column("title_long", Text, nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+    Column("beleidsdomein", String(2)),
+    Column("beleidsveld", String(4)),
+    Column("beleidsitem", String(10)),
+)
+Index("ix_plan_item_version_item", plan_item_version.c.item_id)
+
+plan_amount = Table(
+    "plan_amount", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version_id", Integer, ForeignKey("plan_version.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", Integer, ForeignKey("plan_item.id", ondelete="CASCADE"), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("direction", String(10), nullable=False, default="uitgave"),  # uitgave, ontvangst
+    Column("beleidsitem", String(10)),
+    Column("account", String(20)),  # algemene rekening
+    Column("envelope", String(40)),  # investeringsenveloppe
+    Column("amount", Float, nullable=False),
+)
+Index("ix_plan_amount_version_item", plan_amount.c.version_id, plan_amount.c.item_id)
+
+plan_config = Table(
+    "plan_config", metadata,
+    Column("organisation", String(40), ForeignKey("organisation.code"), primary_key=True),
+    Column("rollup", JSON, nullable=False, default=dict),  # obmi.plans.rollup.parse_rule
+    Column("priority_propagation", String(10), nullable=False, default="up"),  # up, none
+    Column("reporting_scheme", String(10), nullable=False, default="semester"),
+    Column("remind_days_before", Integer, nullable=False, default=7),
+    Column("remind_every_days", Integer, nullable=False, default=7),  # overdue reminders
+    Column("row_version", Integer, nullable=False, default=1),
+)
+
+reporting_period = Table(
+    "reporting_period", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("organisation", String(40), ForeignKey("organisation.code"), nullable=False),
+    Column("code", String(20), nullable=False),
+    Column("label_nl", String(100), nullable=False),
+    Column("label_en", String(100), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("deadline", Date, nullable=False),
+    UniqueConstraint("organisation", "code", name="uq_reporting_period_org_code"),
+)
+
+status_update = Table(
+    "status_update", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("plan_item.id", ondelete="CASCADE"), nullable=False),
+    Column("period_id", Integer, ForeignKey("reporting_period.id"), nullable=False),
+    Column("state", String(10), nullable=False),  # obmi.plans.model.UpdateState
+    Column("status", String(20), nullable=False),  # obmi.plans.model.ItemStatus
+    Column("progress", Float),
+    Column("narrative", Text, nullable=False, default=""),
+    Column("knelpunten", Text, nullable=False, default=""),
+    Column("no_change", Boolean, nullable=False, default=False),  # "geen wijziging" confirmed
+    Column("author", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(100), nullable=False),
+    Column("submitted_at", DateTime(timezone=True)),
+    Column("submitted_by", String(100)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decided_by", String(100)),
+    Column("decision_comment", Text, nullable=False, default=""),
+    Column("row_version", Integer, nullable=False, default=1),
+    UniqueConstraint("item_id", "period_id", name="uq_status_update_item_period"),
+)
+Index("ix_status_update_period", status_update.c.period_id, status_update.c.state)
+
+# Attachments live in the database, not on disk: they go into backups, obey the same access
+# checks and cannot be reached by a path.
+attachment = Table(
+    "attachment", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("update_id", Integer, ForeignKey("status_update.id", ondelete="CASCADE"), nullable=False),
+    Column("file_name", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("uploaded_by", String(100), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_attachment_update", attachment.c.update_id)
+
+kpi = Table(
+    "kpi", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("plan_item.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(10), nullable=False),  # obmi.plans.model.KpiKind
+    Column("name", String(300), nullable=False),
+    Column("unit", String(40), nullable=False, default=""),
+    # statistic: values flow from the statistics store for this indicator and area
+    Column("indicator", String(80)),
+    Column("area_level", String(40)),
+    Column("area_code", String(40)),
+    Column("direction", String(4), nullable=False, default="up"),
+    Column("baseline", Float),
+    Column("baseline_period", String(20)),
+    Column("targets", JSON, nullable=False, default=dict),  # {"2027": 1200.0}
+    Column("tolerance_pct", Float, nullable=False, default=5.0),
+    Column("steps", JSON, nullable=False, default=list),  # steps KPIs: the steps in order
+    Column("target_steps", JSON, nullable=False, default=dict),  # {"2027": "uitvoering"}
+    Column("row_version", Integer, nullable=False, default=1),
+)
+Index("ix_kpi_item", kpi.c.item_id)
+
+kpi_measurement = Table(
+    "kpi_measurement", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kpi_id", Integer, ForeignKey("kpi.id", ondelete="CASCADE"), nullable=False),
+    Column("period", String(20), nullable=False),
+    Column("value", Float),
+    Column("step", String(100)),
+    Column("note", Text, nullable=False, default=""),
+    Column("recorded_by", String(100), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("kpi_id", "period", name="uq_kpi_measurement_kpi_period"),
+)
+
+milestone = Table(
+    "milestone", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("plan_item.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("owner", String(100)),
+    Column("planned_start", Date),
+    Column("planned_end", Date, nullable=False),
+    Column("actual_start", Date),
+    Column("actual_end", Date),  # set: completed
+    Column("depends_on", JSON, nullable=False, default=list),  # milestone ids
+    Column("row_version", Integer, nullable=False, default=1),
+)
+Index("ix_milestone_item", milestone.c.item_id)
+
+# Which reminder digests went out: sending again the same day sends nothing (idempotent).
+reminder_sent = Table(
+    "reminder_sent", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_name", String(100), nullable=False),
+    Column("period_id", Integer, ForeignKey("reporting_period.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(10), nullable=False),  # before, overdue
+    Column("sent_on", Date, nullable=False),
+    UniqueConstraint("user_name", "period_id", "kind", "sent_on", name="uq_reminder_sent_user_name"),
+)
+
 # Order in which tables can be filled without breaking foreign keys (used by backup/restore).
 TABLE_ORDER = (area_level, area, area_geometry, area_link, organisation, indicator, import_run, rejected_row,
-               observation, user_account, user_role, user_group, api_token, one_time_link, audit_event)
+               observation, user_account, user_role, user_group, api_token, one_time_link, budget_entity, plan,
+               plan_version, plan_item, plan_item_version, plan_amount, plan_config, reporting_period, status_update,
+               attachment, kpi, kpi_measurement, milestone, reminder_sent, audit_event)
 # Not in backups: the data state is this database's own (restore advances it), sessions and
 # sign-in attempts belong to the running installation (a restore signs everyone out).
 LOCAL_TABLES = (data_state, user_session, login_attempt)

@@ -1,0 +1,451 @@
+"""What the follow-up pages show: a plan's items with their derived progress and status, one
+item with everything about it (history from the audit log), the college dashboard, due and
+overdue lists, the reminder digests, and the public transparency view (approved and published
+only)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from obmi import mail
+from obmi.errors import NotFound
+from obmi.operations.followup import FINISHED, REPORTING_KINDS, kpi_views, milestone_view
+from obmi.operations.plans import _organisation, item_resource, organisation_resource, plan_resource, version_or_latest
+from obmi.operations.registry import Unit, operation
+from obmi.plans import periods as period_rules
+from obmi.plans import rollup as rollup_rules
+from obmi.plans.bbc import BELEIDSDOMEINEN
+from obmi.plans.model import ItemKind, ItemStatus, UpdateState
+from obmi.plans.tree import Tree
+from obmi.store import accounts as account_store
+from obmi.store import audit as audit_store
+from obmi.store import followup as store
+from obmi.store import plans as plan_store
+
+# --- the plan as a tree with derived progress --------------------------------------------------
+
+@dataclass
+class PlanState:
+    """One plan version with everything the views derive from it."""
+    plan: dict[str, Any]
+    version: dict[str, Any]
+    tree: Tree
+    approved: dict[int, dict[str, Any]]  # item id → latest approved update
+    results: dict[int, Any]  # item id → rollup.Result
+    priority: dict[int, bool]
+    budgets: dict[int, float]  # planned expenditure of the item and everything under it
+    config: dict[str, Any]
+    by_code: dict[str, int] = field(default_factory=dict)
+
+    def row(self, item_id: int) -> dict[str, Any]:
+        item = self.tree.items[item_id]
+        result = self.results.get(item_id)
+        latest = self.approved.get(item_id)
+        return {"id": item_id, "code": item["code"], "kind": item["kind"],
+                "title": item["title_short"] or item["title_long"], "title_long": item["title_long"],
+                "parent_id": item["parent_id"], "parent_code": item["parent_code"],
+                "beleidsdomein": item["beleidsdomein"] or self._domain(item_id), "beleidsveld": item["beleidsveld"],
+                "owner": item["owner"], "department": item["department"], "mandataris": item["mandataris"],
+                "priority": self.priority.get(item_id, False), "priority_set": bool(item["priority"]),
+                "publish": item["publish"], "tags": item["tags"] or [], "row_version": item["row_version"],
+                "start_date": item["start_date"], "end_date": item["end_date"], "weight": item["weight"],
+                "status": result.status.value if result is not None and result.status is not None else None,
+                "progress": result.progress if result is not None else None,
+                "reported_period": latest["period_code"] if latest else None,
+                "knelpunten": latest["knelpunten"] if latest else "",
+                "budget": self.budgets.get(item_id, 0.0),
+                "children": len(self.tree.kids(item_id))}
+
+    def _domain(self, item_id: int) -> str | None:
+        top = self.tree.items[self.tree.top_of(item_id)]
+        domain: str | None = top["beleidsdomein"]
+        return domain
+
+
+def load_state(unit: Unit, plan_id: int, version: int | None = None, *, today: date | None = None) -> PlanState:
+    found = plan_store.get_plan(unit.conn, plan_id)
+    chosen = version_or_latest(unit, plan_id, version)
+    rows = plan_store.version_items(unit.conn, chosen["id"])
+    tree = Tree.of(rows)
+    config = plan_store.get_config(unit.conn, found["organisation"])
+    own: dict[int, float] = defaultdict(float)
+    for amount in plan_store.version_amounts(unit.conn, chosen["id"]):
+        if amount["direction"] == "uitgave":
+            own[amount["item_id"]] += amount["amount"]
+    budgets = tree.subtree_totals(own)
+    approved = store.latest_approved(unit.conn, plan_id, until=today or date.today())
+    rule = rollup_rules.parse_rule(config["rollup"] or {})
+    results: dict[int, Any] = {}
+    for top in tree.kids(None):
+        _collect(rollup_rules.rollup(_node(tree, top, approved, budgets), rule), tree, results)
+    return PlanState(found, chosen, tree, approved, results, tree.effective_priority(config["priority_propagation"]),
+                     budgets, config, {r["code"]: r["id"] for r in rows})
+
+
+def _node(tree: Tree, item_id: int, approved: dict[int, dict[str, Any]], budgets: dict[int, float]) -> Any:
+    item = tree.items[item_id]
+    latest = approved.get(item_id)
+    return rollup_rules.Node(code=item["code"], title=item["title_short"] or item["title_long"],
+                             kind=ItemKind(item["kind"]),
+                             progress=latest["progress"] if latest else None,
+                             status=ItemStatus(latest["status"]) if latest else None,
+                             weight=item["weight"], budget=budgets.get(item_id, 0.0),
+                             children=[_node(tree, k, approved, budgets) for k in tree.kids(item_id)])
+
+
+def _collect(result: Any, tree: Tree, out: dict[int, Any]) -> None:
+    by_code = {tree.items[i]["code"]: i for i in tree.items}
+    stack = [result]
+    while stack:
+        current = stack.pop()
+        out[by_code[current.code]] = current
+        stack.extend(current.children)
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    kind: str | None = None
+    status: str | None = None
+    owner: str | None = None
+    department: str | None = None
+    mandataris: str | None = None
+    beleidsdomein: str | None = None
+    priority: bool | None = None
+    search: str | None = None
+    tag: str | None = None
+
+    def keeps(self, row: dict[str, Any]) -> bool:
+        for name in ("kind", "status", "owner", "department", "mandataris", "beleidsdomein"):
+            wanted = getattr(self, name)
+            if wanted and row[name] != wanted:
+                return False
+        if self.priority is not None and row["priority"] != self.priority:
+            return False
+        if self.tag and self.tag not in row["tags"]:
+            return False
+        if self.search:
+            needle = self.search.lower()
+            return needle in row["code"].lower() or needle in (row["title"] or "").lower() \
+                or needle in (row["title_long"] or "").lower()
+        return True
+
+
+@dataclass(frozen=True)
+class ItemList:
+    plan: dict[str, Any]
+    version: dict[str, Any]
+    items: list[dict[str, Any]]
+    total: int
+
+
+@operation("plans.read", resource=plan_resource)
+def plan_items(unit: Unit, plan_id: int, *, version: int | None = None, filters: ItemFilter | None = None,
+               limit: int = 10000, offset: int = 0) -> ItemList:
+    """The items of a plan version in hierarchy order, with derived progress and status, the
+    effective priority and planned budget; filtered and searched."""
+    state = load_state(unit, plan_id, version)
+    chosen = filters or ItemFilter()
+    rows = [state.row(i) for i in _in_order(state.tree)]
+    kept = [r for r in rows if chosen.keeps(r)]
+    return ItemList(state.plan, state.version, kept[offset:offset + limit], len(kept))
+
+
+def _in_order(tree: Tree) -> list[int]:
+    out: list[int] = []
+    for top in tree.kids(None):
+        out.append(top)
+        out.extend(tree.descendants(top))
+    return out
+
+
+# --- one item --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ItemDetail:
+    item: dict[str, Any]
+    plan: dict[str, Any]
+    version: dict[str, Any]
+    ancestors: list[dict[str, Any]]
+    children: list[dict[str, Any]]
+    explanation: list[str]
+    rollup: Any
+    amounts: list[dict[str, Any]]
+    versions: list[dict[str, Any]]  # what each version says about the item, side by side
+    updates: list[dict[str, Any]]
+    kpis: list[dict[str, Any]]
+    milestones: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+    periods: list[dict[str, Any]]
+
+
+@operation("plans.read", resource=item_resource)
+def item_detail(unit: Unit, item_id: int, *, version: int | None = None, lang: str = "nl") -> ItemDetail:
+    """Everything about one item: its place, derived progress with how it was computed, amounts
+    per year, every version's text, status updates, KPIs, milestones and full history."""
+    item = plan_store.get_item(unit.conn, item_id)
+    today = date.today()
+    state = load_state(unit, item["plan_id"], version, today=today)
+    if item_id not in state.tree.items:
+        raise NotFound(f"item {item['code']} is not in version {state.version['number']} of the plan")
+    result = state.results[item_id]
+    updates = store.item_updates(unit.conn, item_id)
+    files = defaultdict(list)
+    for row in store.attachments(unit.conn, [u["id"] for u in updates]):
+        files[row["update_id"]].append(row)
+    history = audit_store.query_events(unit.conn, audit_store.AuditFilter(resource_type="plan_item",
+                                                                          resource_id=str(item_id)), limit=500)
+    return ItemDetail(
+        item=state.row(item_id), plan=state.plan, version=state.version,
+        ancestors=[state.row(a) for a in reversed(state.tree.ancestors(item_id))],
+        children=[state.row(k) for k in state.tree.kids(item_id)],
+        explanation=rollup_rules.explain_text(result, lang=lang), rollup=result,
+        amounts=_amounts(unit, state, item_id), versions=_item_versions(unit, item["plan_id"], item_id),
+        updates=[{**u, "attachments": files.get(u["id"], [])} for u in updates],
+        kpis=kpi_views(unit, store.item_kpis(unit.conn, [item_id]), today),
+        milestones=[milestone_view(m, today) for m in store.milestones(unit.conn, [item_id])],
+        history=history[0], periods=store.periods(unit.conn, item["organisation"]))
+
+
+def _amounts(unit: Unit, state: PlanState, item_id: int) -> list[dict[str, Any]]:
+    members = [item_id, *state.tree.descendants(item_id)]
+    per_year: dict[tuple[int, str], float] = defaultdict(float)
+    lines = []
+    for amount in plan_store.version_amounts(unit.conn, state.version["id"], members):
+        per_year[(amount["year"], amount["direction"])] += amount["amount"]
+        if amount["item_id"] == item_id:
+            lines.append(amount)
+    return [{"year": year, "direction": direction, "amount": total}
+            for (year, direction), total in sorted(per_year.items())]
+
+
+def _item_versions(unit: Unit, plan_id: int, item_id: int) -> list[dict[str, Any]]:
+    out = []
+    for version in plan_store.versions(unit.conn, plan_id):
+        rows = {r["id"]: r for r in plan_store.version_items(unit.conn, version["id"]) if r["id"] == item_id}
+        row = rows.get(item_id)
+        total = sum(a["amount"] for a in plan_store.version_amounts(unit.conn, version["id"], [item_id])
+                    if a["direction"] == "uitgave")
+        out.append({"number": version["number"], "label": version["label"], "motivering": version["motivering"],
+                    "present": row is not None, "title": (row["title_short"] or row["title_long"]) if row else None,
+                    "parent": row["parent_code"] if row else None, "amount": total})
+    return out
+
+
+# --- the college dashboard -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Dashboard:
+    plan: dict[str, Any]
+    version: dict[str, Any]
+    period: dict[str, Any] | None
+    status_counts: dict[str, int]  # reporting items by status ("geen" : no approved update yet)
+    priority_items: list[dict[str, Any]]
+    knelpunten: list[dict[str, Any]]
+    overdue: list[dict[str, Any]]
+    awaiting_approval: list[dict[str, Any]]
+    domains: list[dict[str, Any]]  # progress per beleidsdomein
+    objectives: list[dict[str, Any]]
+
+
+@operation("plans.read", resource=plan_resource)
+def college_dashboard(unit: Unit, plan_id: int, *, today: date | None = None) -> Dashboard:
+    """The college's view of a plan: status distribution, priority items, knelpunten, overdue
+    updates, updates awaiting approval, progress per beleidsdomein."""
+    day = today or date.today()
+    state = load_state(unit, plan_id, today=day)
+    rows = {i: state.row(i) for i in state.tree.items}
+    reporting = [r for r in rows.values() if r["kind"] in REPORTING_KINDS]
+    counts = Counter(r["status"] if r["reported_period"] else "geen" for r in reporting)
+    period = _current_period(unit, state.plan["organisation"], day)
+    due = _due(unit, state, rows, day)
+    tops = [rows[i] for i in state.tree.kids(None)]
+    return Dashboard(
+        plan=state.plan, version=state.version, period=period,
+        status_counts={s: counts.get(s, 0) for s in [*[x.value for x in ItemStatus], "geen"]},
+        priority_items=[r for r in rows.values() if r["priority"] and r["kind"] in ("beleidsdoelstelling", "actieplan")],
+        knelpunten=[r for r in rows.values() if r["knelpunten"]],
+        overdue=[d for d in due if d["state"] == "overdue"],
+        awaiting_approval=_awaiting(unit, state, rows),
+        domains=_domains(reporting), objectives=tops)
+
+
+def _current_period(unit: Unit, org: str, day: date) -> dict[str, Any] | None:
+    started = [p for p in store.periods(unit.conn, org) if p["start_date"] <= day]
+    return started[-1] if started else None
+
+
+def _domains(reporting: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per beleidsdomein: the mean progress and the statuses of the items reported on (actions
+    carry the beleidsdomein in BBC exports; others inherit their objective's)."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in reporting:
+        groups[row["beleidsdomein"] or "??"].append(row)
+    out = []
+    for domain, members in sorted(groups.items()):
+        values = [m["progress"] or 0.0 for m in members]
+        out.append({"beleidsdomein": domain, "name": BELEIDSDOMEINEN.get(domain, "onbekend"), "items": len(members),
+                    "progress": sum(values) / len(values) if values else None,
+                    "statuses": dict(Counter(m["status"] or "geen" for m in members))})
+    return out
+
+
+def _awaiting(unit: Unit, state: PlanState, rows: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for period in store.periods(unit.conn, state.plan["organisation"]):
+        for item_id, update in store.period_updates(unit.conn, state.plan["id"], period["id"]).items():
+            if update["state"] == UpdateState.SUBMITTED and item_id in rows:
+                out.append({**rows[item_id], "update_id": update["id"], "period_code": period["code"],
+                            "submitted_by": update["submitted_by"], "submitted_at": update["submitted_at"],
+                            "update_version": update["row_version"]})
+    return out
+
+
+def _due(unit: Unit, state: PlanState, rows: dict[int, dict[str, Any]], day: date) -> list[dict[str, Any]]:
+    """Reporting items without a submitted or approved update for a reporting period of the plan's
+    years that has started (finished items need none), with their due state: open, due_soon,
+    overdue. Returned updates count as due."""
+    out = []
+    for period in store.periods(unit.conn, state.plan["organisation"]):
+        if not state.plan["start_year"] <= period["start_date"].year <= state.plan["end_year"]:
+            continue
+        spec = period_rules.PeriodSpec(period["code"], period["label_nl"], period["label_en"], period["start_date"],
+                                       period["end_date"], period["deadline"])
+        when = period_rules.due_state(spec, day, remind_days_before=state.config["remind_days_before"])
+        if when == "not_yet":
+            continue
+        updates = store.period_updates(unit.conn, state.plan["id"], period["id"])
+        for item_id, row in rows.items():
+            if row["kind"] not in REPORTING_KINDS or _finished_before(row, period):
+                continue
+            update = updates.get(item_id)
+            if update is not None and update["state"] in (UpdateState.SUBMITTED, UpdateState.APPROVED):
+                continue
+            out.append({**row, "period_code": period["code"], "deadline": period["deadline"], "state": when,
+                        "update_state": update["state"] if update else None})
+    return out
+
+
+def _finished_before(row: dict[str, Any], period: dict[str, Any]) -> bool:
+    """Finished (afgerond, stopgezet) in an earlier period: nothing more to report."""
+    return row["status"] in FINISHED and row["reported_period"] is not None and row["reported_period"] < period["code"]
+
+
+@dataclass(frozen=True)
+class DueList:
+    period: dict[str, Any] | None
+    items: list[dict[str, Any]]
+
+
+@operation("plans.read", resource=plan_resource)
+def due_updates(unit: Unit, plan_id: int, *, owner: str | None = None, department: str | None = None,
+                today: date | None = None) -> DueList:
+    """The status updates due or overdue (every started reporting period of the plan), per person
+    or department; returned updates count as due."""
+    day = today or date.today()
+    state = load_state(unit, plan_id, today=day)
+    period = _current_period(unit, state.plan["organisation"], day)
+    rows = {i: state.row(i) for i in state.tree.items}
+    items = [d for d in _due(unit, state, rows, day)
+             if (owner is None or d["owner"] == owner) and (department is None or d["department"] == department)]
+    return DueList(period, items)
+
+
+# --- reminders -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReminderRun:
+    sent: list[dict[str, Any]]
+    skipped: int
+
+
+@operation("plans.remind", resource=organisation_resource)
+def send_reminders(unit: Unit, *, organisation: str | None = None, today: date | None = None) -> ReminderRun:
+    """Mail each owner one digest of their due (before the deadline) or overdue (after it)
+    updates. Idempotent: a digest of a kind goes out at most once per reminder interval."""
+    org = _organisation(unit, organisation)
+    day = today or date.today()
+    config = plan_store.get_config(unit.conn, org)
+    period = _current_period(unit, org, day)
+    if period is None:
+        return ReminderRun([], 0)
+    per_owner: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for found in plan_store.list_plans(unit.conn, org):
+        if plan_store.get_version(unit.conn, found["id"], None) is None:
+            continue
+        state = load_state(unit, found["id"], today=day)
+        rows = {i: state.row(i) for i in state.tree.items}
+        for due in _due(unit, state, rows, day):
+            if due["owner"] and due["state"] in ("due_soon", "overdue"):
+                per_owner[due["owner"]].append(due)
+    sent, skipped = [], 0
+    for owner, items in sorted(per_owner.items()):
+        kind = "overdue" if any(i["state"] == "overdue" for i in items) else "before"
+        # One "before" digest per period; an overdue one every remind_every_days.
+        since = day - timedelta(days=config["remind_every_days"] - 1) if kind == "overdue" else period["start_date"]
+        user = account_store.get_user(unit.conn, owner)
+        if user is None or not user.email or store.reminder_was_sent(unit.conn, user=owner, period_id=period["id"],
+                                                                      kind=kind, since=since):
+            skipped += 1
+            continue
+        mail.send(unit.settings, to=user.email, subject=_subject(kind, period, items), body=_digest(unit, kind, period, items))
+        store.record_reminder(unit.conn, user=owner, period_id=period["id"], kind=kind, sent_on=day)
+        sent.append({"user": owner, "kind": kind, "items": [i["code"] for i in items]})
+    if sent:
+        unit.changes.other = True
+    unit.audit("reporting_period", period["id"], after={"sent": sent, "skipped": skipped},
+               message=f"reminders for {period['code']}: {len(sent)} sent")
+    return ReminderRun(sent, skipped)
+
+
+def _subject(kind: str, period: dict[str, Any], items: list[dict[str, Any]]) -> str:
+    if kind == "overdue":
+        return f"Te laat: {len(items)} statusrapportering(en) voor {period['code']}"
+    return f"Herinnering: {len(items)} statusrapportering(en) voor {period['code']} tegen {period['deadline']:%d/%m/%Y}"
+
+
+def _digest(unit: Unit, kind: str, period: dict[str, Any], items: list[dict[str, Any]]) -> str:
+    base = unit.settings.base_url.rstrip("/")
+    lines = [f"Beste, de volgende statusrapporteringen voor {period['label_nl']} "
+             f"{'zijn te laat' if kind == 'overdue' else 'verwachten we'} (uiterste datum {period['deadline']:%d/%m/%Y}):",
+             ""]
+    lines += [f"- {i['code']} {i['title']} ({i['period_code']}, uiterlijk {i['deadline']:%d/%m/%Y}) — "
+              f"{base}/beleid/items/{i['id']}" for i in items]
+    lines += ["", "Niets veranderd? Eén klik op 'Geen wijziging' volstaat.", f"Uw overzicht: {base}/beleid/mijn"]
+    return "\n".join(lines) + "\n"
+
+
+# --- the public transparency view --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PublicPlan:
+    organisation: str
+    plan: dict[str, Any] | None
+    items: list[dict[str, Any]]
+
+
+PUBLIC_FIELDS = ("id", "code", "kind", "title", "title_long", "beleidsdomein", "parent_code", "priority", "status",
+                 "progress", "reported_period", "budget")
+
+
+@operation("plans.public.read")
+def public_plan(unit: Unit, organisation: str) -> PublicPlan:
+    """The published items of an organisation's latest plan: approved status, derived progress
+    and KPIs only — never drafts, submitted updates or unpublished items."""
+    found = plan_store.find_plan(unit.conn, organisation=organisation, code=None)
+    if found is None or plan_store.get_version(unit.conn, found["id"], None) is None:
+        return PublicPlan(organisation, None, [])
+    state = load_state(unit, found["id"])
+    today = date.today()
+    published = [i for i in _in_order(state.tree) if state.tree.items[i]["publish"]]
+    kpis = defaultdict(list)
+    for row in kpi_views(unit, store.item_kpis(unit.conn, published), today):
+        kpis[row["item_id"]].append({"name": row["name"], "unit": row["unit"], "light": row["light"],
+                                     "measurements": row["measurements"]})
+    items = []
+    for item_id in published:
+        row = state.row(item_id)
+        items.append({**{k: row[k] for k in PUBLIC_FIELDS}, "kpis": kpis.get(item_id, [])})
+    return PublicPlan(organisation, {k: state.plan[k] for k in ("code", "title", "start_year", "end_year")}, items)
