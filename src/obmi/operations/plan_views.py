@@ -79,21 +79,21 @@ def load_state(unit: Unit, plan_id: int, version: int | None = None, *, today: d
     approved = store.latest_approved(unit.conn, plan_id, until=today or date.today())
     rule = rollup_rules.parse_rule(config["rollup"] or {})
     results: dict[int, Any] = {}
-    for top in tree.kids(None):
-        _collect(rollup_rules.rollup(_node(tree, top, approved, budgets), rule), tree, results)
+    for top in tree.kids(None):  # a node's budget is its own: the roll-up adds its children's
+        _collect(rollup_rules.rollup(_node(tree, top, approved, own), rule), tree, results)
     return PlanState(found, chosen, tree, approved, results, tree.effective_priority(config["priority_propagation"]),
                      budgets, config, {r["code"]: r["id"] for r in rows})
 
 
-def _node(tree: Tree, item_id: int, approved: dict[int, dict[str, Any]], budgets: dict[int, float]) -> Any:
+def _node(tree: Tree, item_id: int, approved: dict[int, dict[str, Any]], own: dict[int, float]) -> Any:
     item = tree.items[item_id]
     latest = approved.get(item_id)
     return rollup_rules.Node(code=item["code"], title=item["title_short"] or item["title_long"],
                              kind=ItemKind(item["kind"]),
                              progress=latest["progress"] if latest else None,
                              status=ItemStatus(latest["status"]) if latest else None,
-                             weight=item["weight"], budget=budgets.get(item_id, 0.0),
-                             children=[_node(tree, k, approved, budgets) for k in tree.kids(item_id)])
+                             weight=item["weight"], budget=own.get(item_id, 0.0),
+                             children=[_node(tree, k, approved, own) for k in tree.kids(item_id)])
 
 
 def _collect(result: Any, tree: Tree, out: dict[int, Any]) -> None:
@@ -323,7 +323,8 @@ def _due(unit: Unit, state: PlanState, rows: dict[int, dict[str, Any]], day: dat
             update = updates.get(item_id)
             if update is not None and update["state"] in (UpdateState.SUBMITTED, UpdateState.APPROVED):
                 continue
-            out.append({**row, "period_code": period["code"], "deadline": period["deadline"], "state": when,
+            out.append({**row, "period_id": period["id"], "period_code": period["code"],
+                        "period_label": period["label_nl"], "deadline": period["deadline"], "state": when,
                         "update_state": update["state"] if update else None})
     return out
 
@@ -363,14 +364,12 @@ class ReminderRun:
 
 @operation("plans.remind", resource=organisation_resource)
 def send_reminders(unit: Unit, *, organisation: str | None = None, today: date | None = None) -> ReminderRun:
-    """Mail each owner one digest of their due (before the deadline) or overdue (after it)
-    updates. Idempotent: a digest of a kind goes out at most once per reminder interval."""
+    """Mail each owner one digest of their updates due soon (before the deadline) or overdue,
+    grouped per reporting period. Idempotent: per owner and period, the "before" reminder goes
+    out once, the overdue one at most once every `remind_every_days`."""
     org = _organisation(unit, organisation)
     day = today or date.today()
     config = plan_store.get_config(unit.conn, org)
-    period = _current_period(unit, org, day)
-    if period is None:
-        return ReminderRun([], 0)
     per_owner: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for found in plan_store.list_plans(unit.conn, org):
         if plan_store.get_version(unit.conn, found["id"], None) is None:
@@ -382,38 +381,59 @@ def send_reminders(unit: Unit, *, organisation: str | None = None, today: date |
                 per_owner[due["owner"]].append(due)
     sent, skipped = [], 0
     for owner, items in sorted(per_owner.items()):
-        kind = "overdue" if any(i["state"] == "overdue" for i in items) else "before"
-        # One "before" digest per period; an overdue one every remind_every_days.
-        since = day - timedelta(days=config["remind_every_days"] - 1) if kind == "overdue" else period["start_date"]
         user = account_store.get_user(unit.conn, owner)
-        if user is None or not user.email or store.reminder_was_sent(unit.conn, user=owner, period_id=period["id"],
-                                                                      kind=kind, since=since):
+        pending = [group for group in _per_period(items) if not _reminded(unit, owner, group, config, day)]
+        if user is None or not user.email or not pending:
             skipped += 1
             continue
-        mail.send(unit.settings, to=user.email, subject=_subject(kind, period, items), body=_digest(unit, kind, period, items))
-        store.record_reminder(unit.conn, user=owner, period_id=period["id"], kind=kind, sent_on=day)
-        sent.append({"user": owner, "kind": kind, "items": [i["code"] for i in items]})
+        mail.send(unit.settings, to=user.email, subject=_subject(pending), body=_digest(unit, pending))
+        for group in pending:
+            store.record_reminder(unit.conn, user=owner, period_id=group["period_id"], kind=group["kind"], sent_on=day)
+        sent.append({"user": owner, "periods": [g["period_code"] for g in pending],
+                     "kind": "overdue" if any(g["kind"] == "overdue" for g in pending) else "before",
+                     "items": [i["code"] for g in pending for i in g["items"]]})
     if sent:
         unit.changes.other = True
-    unit.audit("reporting_period", period["id"], after={"sent": sent, "skipped": skipped},
-               message=f"reminders for {period['code']}: {len(sent)} sent")
+    unit.audit("reporting_period", org, after={"sent": sent, "skipped": skipped},
+               message=f"reminders of {org}: {len(sent)} sent")
     return ReminderRun(sent, skipped)
 
 
-def _subject(kind: str, period: dict[str, Any], items: list[dict[str, Any]]) -> str:
-    if kind == "overdue":
-        return f"Te laat: {len(items)} statusrapportering(en) voor {period['code']}"
-    return f"Herinnering: {len(items)} statusrapportering(en) voor {period['code']} tegen {period['deadline']:%d/%m/%Y}"
+def _per_period(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Due items grouped by their reporting period, the earliest deadline first."""
+    groups: dict[int, dict[str, Any]] = {}
+    for item in sorted(items, key=lambda i: (i["deadline"], i["code"])):
+        group = groups.setdefault(item["period_id"], {
+            "period_id": item["period_id"], "period_code": item["period_code"], "period_label": item["period_label"],
+            "deadline": item["deadline"], "kind": "overdue" if item["state"] == "overdue" else "before", "items": []})
+        group["items"].append(item)
+    return list(groups.values())
 
 
-def _digest(unit: Unit, kind: str, period: dict[str, Any], items: list[dict[str, Any]]) -> str:
+def _reminded(unit: Unit, owner: str, group: dict[str, Any], config: dict[str, Any], day: date) -> bool:
+    since = day - timedelta(days=config["remind_every_days"] - 1) if group["kind"] == "overdue" else date.min
+    return store.reminder_was_sent(unit.conn, user=owner, period_id=group["period_id"], kind=group["kind"], since=since)
+
+
+def _subject(groups: list[dict[str, Any]]) -> str:
+    count = sum(len(g["items"]) for g in groups)
+    first = groups[0]
+    if any(g["kind"] == "overdue" for g in groups):
+        late = [g for g in groups if g["kind"] == "overdue"]
+        return f"Te laat: {count} statusrapportering(en) voor {', '.join(g['period_code'] for g in late)}"
+    return f"Herinnering: {count} statusrapportering(en) voor {first['period_code']} tegen {first['deadline']:%d/%m/%Y}"
+
+
+def _digest(unit: Unit, groups: list[dict[str, Any]]) -> str:
     base = unit.settings.base_url.rstrip("/")
-    lines = [f"Beste, de volgende statusrapporteringen voor {period['label_nl']} "
-             f"{'zijn te laat' if kind == 'overdue' else 'verwachten we'} (uiterste datum {period['deadline']:%d/%m/%Y}):",
-             ""]
-    lines += [f"- {i['code']} {i['title']} ({i['period_code']}, uiterlijk {i['deadline']:%d/%m/%Y}) — "
-              f"{base}/beleid/items/{i['id']}" for i in items]
-    lines += ["", "Niets veranderd? Eén klik op 'Geen wijziging' volstaat.", f"Uw overzicht: {base}/beleid/mijn"]
+    lines = ["Beste,", ""]
+    for group in groups:
+        verb = "zijn te laat" if group["kind"] == "overdue" else "verwachten we"
+        lines.append(f"De volgende statusrapporteringen voor {group['period_label']} ({group['period_code']}) {verb} "
+                     f"(uiterste datum {group['deadline']:%d/%m/%Y}):")
+        lines += [f"- {i['code']} {i['title']} — {base}/beleid/items/{i['id']}" for i in group["items"]]
+        lines.append("")
+    lines += ["Niets veranderd? Eén klik op 'Geen wijziging' volstaat.", f"Uw overzicht: {base}/beleid/mijn"]
     return "\n".join(lines) + "\n"
 
 
