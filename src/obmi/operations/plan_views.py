@@ -212,25 +212,20 @@ def item_detail(unit: Unit, item_id: int, *, version: int | None = None, lang: s
 def _amounts(unit: Unit, state: PlanState, item_id: int) -> list[dict[str, Any]]:
     members = [item_id, *state.tree.descendants(item_id)]
     per_year: dict[tuple[int, str], float] = defaultdict(float)
-    lines = []
     for amount in plan_store.version_amounts(unit.conn, state.version["id"], members):
         per_year[(amount["year"], amount["direction"])] += amount["amount"]
-        if amount["item_id"] == item_id:
-            lines.append(amount)
     return [{"year": year, "direction": direction, "amount": total}
             for (year, direction), total in sorted(per_year.items())]
 
 
 def _item_versions(unit: Unit, plan_id: int, item_id: int) -> list[dict[str, Any]]:
+    present = plan_store.item_in_versions(unit.conn, item_id)
     out = []
     for version in plan_store.versions(unit.conn, plan_id):
-        rows = {r["id"]: r for r in plan_store.version_items(unit.conn, version["id"]) if r["id"] == item_id}
-        row = rows.get(item_id)
-        total = sum(a["amount"] for a in plan_store.version_amounts(unit.conn, version["id"], [item_id])
-                    if a["direction"] == "uitgave")
+        row = present.get(version["id"])
         out.append({"number": version["number"], "label": version["label"], "motivering": version["motivering"],
                     "present": row is not None, "title": (row["title_short"] or row["title_long"]) if row else None,
-                    "parent": row["parent_code"] if row else None, "amount": total})
+                    "parent": row["parent_code"] if row else None, "amount": row["amount"] if row else 0.0})
     return out
 
 

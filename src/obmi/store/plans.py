@@ -201,6 +201,24 @@ def snapshot(conn: Connection, version_id: int) -> PlanSnapshot:
     return PlanSnapshot(items=items, amounts=dict(totals))
 
 
+def item_in_versions(conn: Connection, item_id: int) -> dict[int, Row]:
+    """version id → what that version says about the item (title, parent) and its planned
+    expenditure; versions without the item are absent."""
+    parent = plan_item.alias("parent")
+    query = (select(plan_item_version.c.version_id, plan_item_version.c.title_short, plan_item_version.c.title_long,
+                    parent.c.code.label("parent_code"))
+             .outerjoin(parent, parent.c.id == plan_item_version.c.parent_id)
+             .where(plan_item_version.c.item_id == item_id))
+    out = {r["version_id"]: {**r, "amount": 0.0} for r in conn.execute(query).mappings()}
+    totals = (select(plan_amount.c.version_id, func.sum(plan_amount.c.amount).label("amount"))
+              .where(plan_amount.c.item_id == item_id, plan_amount.c.direction == "uitgave")
+              .group_by(plan_amount.c.version_id))
+    for version_id, amount in conn.execute(totals):
+        if version_id in out:
+            out[version_id]["amount"] = float(amount or 0.0)
+    return out
+
+
 def get_item(conn: Connection, item_id: int) -> Row:
     query = select(plan_item, plan.c.organisation, plan.c.code.label("plan_code")).join(plan).where(
         plan_item.c.id == item_id)
