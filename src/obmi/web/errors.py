@@ -11,6 +11,7 @@ import logging
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
@@ -47,6 +48,8 @@ def install_error_handlers(app: FastAPI) -> None:
         body: dict = {"detail": message}
         if isinstance(exc, ValidationError) and exc.errors:
             body["errors"] = exc.errors
+        if isinstance(exc, Conflict) and hasattr(exc, "theirs_version"):  # a stale edit: both versions
+            body.update(jsonable_encoder({k: getattr(exc, k, None) for k in ("mine", "theirs", "theirs_version")}))
         headers = {"WWW-Authenticate": CHALLENGE} if status == 401 else None
         return JSONResponse(body, status_code=status, headers=headers)
 
