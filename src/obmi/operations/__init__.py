@@ -34,9 +34,11 @@ from obmi.operations.followup import (
                                       confirm_no_change,
                                       decide_status_update,
                                       export_status_sheet,
+                                      followup_settings,
                                       get_attachment,
                                       import_status_sheet,
                                       list_reporting_periods,
+                                      plan_owners,
                                       record_measurement,
                                       save_status_update,
                                       submit_status_update,
@@ -59,6 +61,7 @@ from obmi.operations.plan_views import (
                                       item_detail,
                                       plan_items,
                                       public_plan,
+                                      public_plans,
                                       send_reminders,
 )
 from obmi.operations.plans import (
@@ -97,7 +100,8 @@ from obmi.operations.system import (
 __all__ = [
     "ItemFilter", "add_attachment", "add_budget_entity", "add_kpi", "add_milestone", "add_reporting_periods",
     "college_dashboard", "compare_plan_versions", "configure_followup", "confirm_no_change", "decide_status_update",
-    "due_updates", "export_status_sheet", "get_attachment", "import_plan", "import_status_sheet", "item_detail",
+    "due_updates", "export_status_sheet", "followup_settings", "plan_owners", "public_plans",
+    "get_attachment", "import_plan", "import_status_sheet", "item_detail",
     "list_plans", "list_reporting_periods", "plan_items", "plan_summary", "public_plan", "record_measurement",
     "save_status_update", "send_reminders", "submit_status_update", "update_item", "update_milestone",
     "AuditFilter", "IMPORT_KINDS", "ObservationQuery", "REGISTRY", "add_organisation", "add_user", "area_factsheet",

@@ -92,6 +92,21 @@ def configure_followup(unit: Unit, *, organisation: str | None = None, rollup: d
     return plan_store.get_config(unit.conn, org)
 
 
+@operation("plans.read", resource=organisation_resource)
+def followup_settings(unit: Unit, *, organisation: str | None = None) -> dict[str, Any]:
+    """The organisation's roll-up rule, priority propagation, reporting scheme and reminder rhythm."""
+    return plan_store.get_config(unit.conn, _organisation(unit, organisation))
+
+
+@operation("plans.read", resource=organisation_resource)
+def plan_owners(unit: Unit, *, organisation: str | None = None) -> list[dict[str, str]]:
+    """The active users of the organisation who can be named owner of an item (name and
+    display name only)."""
+    org = _organisation(unit, organisation)
+    return [{"name": u.name, "display_name": u.display_name or u.name}
+            for u in account_store.list_users(unit.conn, organisation_code=org) if u.is_active]
+
+
 @operation("plans.manage", resource=organisation_resource)
 def add_reporting_periods(unit: Unit, years: range, *, scheme: str | None = None, deadline_days: int = 15,
                           organisation: str | None = None) -> list[dict[str, Any]]:

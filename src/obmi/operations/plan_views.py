@@ -325,8 +325,12 @@ def _due(unit: Unit, state: PlanState, rows: dict[int, dict[str, Any]], day: dat
 
 
 def _finished_before(row: dict[str, Any], period: dict[str, Any]) -> bool:
-    """Finished (afgerond, stopgezet) in an earlier period: nothing more to report."""
-    return row["status"] in FINISHED and row["reported_period"] is not None and row["reported_period"] < period["code"]
+    """Nothing more to report for `period`: the item was finished (afgerond, stopgezet) in an
+    earlier period, or a later period's update was approved already (the gap is history)."""
+    reported = row["reported_period"]
+    if reported is None:
+        return False
+    return reported > period["code"] or (row["status"] in FINISHED and reported < period["code"])
 
 
 @dataclass(frozen=True)
@@ -443,6 +447,17 @@ class PublicPlan:
 
 PUBLIC_FIELDS = ("id", "code", "kind", "title", "title_long", "beleidsdomein", "parent_code", "priority", "status",
                  "progress", "reported_period", "budget")
+
+
+@operation("plans.public.read")
+def public_plans(unit: Unit) -> list[dict[str, Any]]:
+    """The organisations that publish items of a plan: where the public transparency pages are."""
+    out = []
+    for organisation in account_store.list_organisations(unit.conn):
+        found = plan_store.find_plan(unit.conn, organisation=organisation.code, code=None)
+        if found is not None and plan_store.has_published_items(unit.conn, found["id"]):
+            out.append({"organisation": organisation.code, "name": organisation.name, "plan": found["title"]})
+    return out
 
 
 @operation("plans.public.read")

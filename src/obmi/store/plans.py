@@ -219,6 +219,11 @@ def item_in_versions(conn: Connection, item_id: int) -> dict[int, Row]:
     return out
 
 
+def has_published_items(conn: Connection, plan_id: int) -> bool:
+    return conn.execute(select(plan_item.c.id).where(plan_item.c.plan_id == plan_id, plan_item.c.publish)
+                        .limit(1)).first() is not None
+
+
 def get_item(conn: Connection, item_id: int) -> Row:
     query = select(plan_item, plan.c.organisation, plan.c.code.label("plan_code")).join(plan).where(
         plan_item.c.id == item_id)

@@ -410,6 +410,7 @@ def _item_view(request: Request, ctx: Context, lang: str, item_id: int, *, statu
                  explanation_rows=explanation_rows(detail.rollup, lang), amounts=_amount_table(detail.amounts),
                  kpis=kpis, gantt=_gantt(detail.milestones, today), today=today, error=error, error_form=error_form,
                  status_form=status_form, settings_form=settings_form, stale=stale, notice=notice,
+                 owners=ops.plan_owners(ctx, organisation=detail.plan["organisation"]) if can_manage else [],
                  statuses=[s.value for s in ItemStatus], attachment_url=attachment_url,
                  submitted=[u for u in detail.updates if u["state"] == "submitted"],
                  max_mb=request.app.state.settings.attachment_max_mb,
@@ -690,7 +691,7 @@ def _settings_view(request: Request, ctx: Context, lang: str, *, status_code: in
     if not may(ctx.actor, ("plans.manage", "plans.import", "plans.remind"), resource):
         raise NotAllowed(f"{ctx.actor.label} may not configure the follow-up (coordinators and organisation admins)")
     # There is no read operation for the settings: a dry run of the write answers them and changes nothing.
-    config = ops.configure_followup(ctx, dry_run=True) if may(ctx.actor, "plans.manage", resource) else None
+    config = ops.followup_settings(ctx) if may(ctx.actor, "plans.manage", resource) else None
     periods = ops.list_reporting_periods(ctx)
     plans = ops.list_plans(ctx)
     this_year = date.today().year
@@ -843,6 +844,13 @@ def import_confirm(request: Request, ctx: CtxDep, lang: LangDep, csrf_token: Ann
 
 
 # --- the public transparency page --------------------------------------------------------------------------
+
+@router.get("/stad/beleid", response_class=HTMLResponse)
+def public_index(request: Request, ctx: CtxDep, lang: LangDep) -> Response:
+    response = render(request, "plans_public_index.html", lang, plans=ops.public_plans(ctx))
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
 
 @router.get("/stad/beleid/{organisation}", response_class=HTMLResponse)
 def public_page(request: Request, ctx: CtxDep, lang: LangDep, organisation: str) -> Response:
