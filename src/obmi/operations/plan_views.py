@@ -5,7 +5,7 @@ only)."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -18,12 +18,13 @@ from obmi.operations.registry import Unit, operation
 from obmi.plans import periods as period_rules
 from obmi.plans import rollup as rollup_rules
 from obmi.plans.bbc import BELEIDSDOMEINEN
-from obmi.plans.model import ItemKind, ItemStatus, UpdateState
+from obmi.plans.model import ItemKind, ItemStatus
 from obmi.plans.tree import Tree
 from obmi.store import accounts as account_store
 from obmi.store import audit as audit_store
 from obmi.store import followup as store
 from obmi.store import plans as plan_store
+from obmi.store.state import read_state
 
 # --- the plan as a tree with derived progress --------------------------------------------------
 
@@ -65,18 +66,36 @@ class PlanState:
         return domain
 
 
+# Derived plan states by (database, plan, version, data version, day): every write advances the
+# data version, so an entry is never stale; the dashboard, the item list and the item pages of
+# one unchanged plan share one computation. The state holds no actor-specific data.
+_STATES: OrderedDict[tuple[Any, ...], PlanState] = OrderedDict()
+STATE_CACHE_SIZE = 16
+
+
 def load_state(unit: Unit, plan_id: int, version: int | None = None, *, today: date | None = None) -> PlanState:
+    day = today or date.today()
+    key = (id(unit.ctx.db), plan_id, version, read_state(unit.conn).tag, day)
+    state = _STATES.get(key)
+    if state is None:
+        state = _compute_state(unit, plan_id, version, day)
+        _STATES[key] = state
+        while len(_STATES) > STATE_CACHE_SIZE:
+            _STATES.popitem(last=False)
+    else:
+        _STATES.move_to_end(key)
+    return state
+
+
+def _compute_state(unit: Unit, plan_id: int, version: int | None, day: date) -> PlanState:
     found = plan_store.get_plan(unit.conn, plan_id)
     chosen = version_or_latest(unit, plan_id, version)
     rows = plan_store.version_items(unit.conn, chosen["id"])
     tree = Tree.of(rows)
     config = plan_store.get_config(unit.conn, found["organisation"])
-    own: dict[int, float] = defaultdict(float)
-    for amount in plan_store.version_amounts(unit.conn, chosen["id"]):
-        if amount["direction"] == "uitgave":
-            own[amount["item_id"]] += amount["amount"]
+    own = plan_store.own_expenditure(unit.conn, chosen["id"])
     budgets = tree.subtree_totals(own)
-    approved = store.latest_approved(unit.conn, plan_id, until=today or date.today())
+    approved = store.latest_approved(unit.conn, plan_id, until=day)
     rule = rollup_rules.parse_rule(config["rollup"] or {})
     results: dict[int, Any] = {}
     for top in tree.kids(None):  # a node's budget is its own: the roll-up adds its children's
@@ -288,39 +307,35 @@ def _domains(reporting: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _awaiting(unit: Unit, state: PlanState, rows: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for period in store.periods(unit.conn, state.plan["organisation"]):
-        for item_id, update in store.period_updates(unit.conn, state.plan["id"], period["id"]).items():
-            if update["state"] == UpdateState.SUBMITTED and item_id in rows:
-                out.append({**rows[item_id], "update_id": update["id"], "period_code": period["code"],
-                            "submitted_by": update["submitted_by"], "submitted_at": update["submitted_at"],
-                            "update_version": update["row_version"]})
-    return out
+    return [{**rows[u["item_id"]], "update_id": u["id"], "period_code": u["period_code"],
+             "submitted_by": u["submitted_by"], "submitted_at": u["submitted_at"], "update_version": u["row_version"]}
+            for u in store.submitted_updates(unit.conn, state.plan["id"]) if u["item_id"] in rows]
 
 
 def _due(unit: Unit, state: PlanState, rows: dict[int, dict[str, Any]], day: date) -> list[dict[str, Any]]:
     """Reporting items without a submitted or approved update for a reporting period of the plan's
     years that has started (finished items need none), with their due state: open, due_soon,
     overdue. Returned updates count as due."""
-    out = []
+    started: dict[int, tuple[dict[str, Any], period_rules.DueState]] = {}
     for period in store.periods(unit.conn, state.plan["organisation"]):
         if not state.plan["start_year"] <= period["start_date"].year <= state.plan["end_year"]:
             continue
         spec = period_rules.PeriodSpec(period["code"], period["label_nl"], period["label_en"], period["start_date"],
                                        period["end_date"], period["deadline"])
         when = period_rules.due_state(spec, day, remind_days_before=state.config["remind_days_before"])
-        if when == "not_yet":
+        if when != "not_yet":
+            started[period["id"]] = (period, when)
+    out = []
+    for gap in store.open_updates(unit.conn, version_id=state.version["id"], kinds=REPORTING_KINDS,
+                                  period_ids=started):
+        period, when = started[gap["period_id"]]
+        row = rows.get(gap["item_id"])
+        if row is None or _finished_before(row, period):
             continue
-        updates = store.period_updates(unit.conn, state.plan["id"], period["id"])
-        for item_id, row in rows.items():
-            if row["kind"] not in REPORTING_KINDS or _finished_before(row, period):
-                continue
-            update = updates.get(item_id)
-            if update is not None and update["state"] in (UpdateState.SUBMITTED, UpdateState.APPROVED):
-                continue
-            out.append({**row, "period_id": period["id"], "period_code": period["code"],
-                        "period_label": period["label_nl"], "deadline": period["deadline"], "state": when,
-                        "update_state": update["state"] if update else None})
+        out.append({**row, "period_id": period["id"], "period_code": period["code"],
+                    "period_label": period["label_nl"], "deadline": period["deadline"], "state": when,
+                    "update_state": gap["state"]})
+    out.sort(key=lambda d: (d["deadline"], d["code"]))
     return out
 
 

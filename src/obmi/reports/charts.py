@@ -50,10 +50,23 @@ def _config(**extra: Any) -> dict[str, Any]:
     return config
 
 
+# Grouping and decimal separators of the two UI languages (Babel's nl_BE and en_GB): formatting
+# these directly is ~100× faster than format_decimal, which matters for thousands of numbers per
+# page (roll-up explanations); other locales go through Babel.
+_SEPARATORS = {"nl": (".", ","), "en": (",", ".")}
+
+
 def format_number(value: float, decimals: int, lang: str = "nl") -> str:
     """`value` with exactly `decimals` decimals and the locale's separators (253.266 / 253,266)."""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    text = format_decimal(round(value, decimals), format=pattern, locale=LOCALES.get(lang, lang))
+    rounded = round(value, decimals)
+    separators = _SEPARATORS.get(lang)
+    if separators is not None:
+        text = f"{rounded:,.{max(decimals, 0)}f}"
+        if separators[0] != ",":
+            text = text.replace(",", "\0").replace(".", separators[1]).replace("\0", separators[0])
+    else:
+        pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+        text = format_decimal(rounded, format=pattern, locale=LOCALES.get(lang, lang))
     return text.replace("-", "−")  # a real minus sign
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from obmi.errors import NotFound
 from obmi.store.tables import (
@@ -17,6 +17,7 @@ from obmi.store.tables import (
     milestone,
     plan,
     plan_item,
+    plan_item_version,
     reminder_sent,
     reporting_period,
     status_update,
@@ -130,6 +131,36 @@ def period_updates(conn: Connection, plan_id: int, period_id: int) -> dict[int, 
     query = (select(status_update).join(plan_item, plan_item.c.id == status_update.c.item_id)
              .where(plan_item.c.plan_id == plan_id, status_update.c.period_id == period_id))
     return {r["item_id"]: dict(r) for r in conn.execute(query).mappings()}
+
+
+def open_updates(conn: Connection, *, version_id: int, kinds: Iterable[str], period_ids: Iterable[int]) -> list[Row]:
+    """(item_id, period_id, state) of the items of `kinds` in a plan version that have no
+    submitted or approved update for one of `period_ids` (state: None, draft or returned) — the
+    due list, computed by the database rather than by reading every update."""
+    periods_ = list(period_ids)
+    if not periods_:
+        return []
+    joined = and_(status_update.c.item_id == plan_item.c.id, status_update.c.period_id == reporting_period.c.id)
+    query = (select(plan_item.c.id.label("item_id"), reporting_period.c.id.label("period_id"),
+                    status_update.c.state)
+             .select_from(plan_item_version.join(plan_item, plan_item.c.id == plan_item_version.c.item_id)
+                          .join(reporting_period, reporting_period.c.id.in_(periods_))
+                          .outerjoin(status_update, joined))
+             .where(plan_item_version.c.version_id == version_id, plan_item.c.kind.in_(list(kinds)),
+                    or_(status_update.c.state.is_(None), status_update.c.state.in_(("draft", "returned")))))
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def submitted_updates(conn: Connection, plan_id: int) -> list[Row]:
+    """The updates of a plan waiting for a decision, oldest first."""
+    query = (select(status_update.c.id, status_update.c.item_id, status_update.c.submitted_by,
+                    status_update.c.submitted_at, status_update.c.row_version,
+                    reporting_period.c.code.label("period_code"))
+             .join(plan_item, plan_item.c.id == status_update.c.item_id)
+             .join(reporting_period, reporting_period.c.id == status_update.c.period_id)
+             .where(plan_item.c.plan_id == plan_id, status_update.c.state == "submitted")
+             .order_by(status_update.c.submitted_at))
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 # --- attachments -------------------------------------------------------------------------------

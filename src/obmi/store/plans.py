@@ -181,6 +181,14 @@ def version_amounts(conn: Connection, version_id: int, item_ids_: Iterable[int] 
     return [dict(r) for r in conn.execute(query.order_by(plan_amount.c.item_id, plan_amount.c.year)).mappings()]
 
 
+def own_expenditure(conn: Connection, version_id: int) -> dict[int, float]:
+    """item id → its own planned expenditure (uitgaven, all years) in a version."""
+    query = (select(plan_amount.c.item_id, func.sum(plan_amount.c.amount))
+             .where(plan_amount.c.version_id == version_id, plan_amount.c.direction == "uitgave")
+             .group_by(plan_amount.c.item_id))
+    return {item_id: float(total or 0.0) for item_id, total in conn.execute(query)}
+
+
 def amount_lines(conn: Connection, version_id: int) -> list[AmountLine]:
     code = plan_item.c.code
     query = (select(code, plan_amount.c.year, plan_amount.c.amount, plan_amount.c.direction,
