@@ -523,3 +523,27 @@ def test_the_coordinator_sends_reminders_and_generates_periods(world, tmp_path):
     assert 'id="method-budget" name="method" value="budget" checked' in page
     assert world.site("eigenaar").post("/beleid/instellingen/herinneringen", {},
                                        token_from="/beleid/mijn").status_code == 403
+
+
+@pytest.mark.usefixtures("db_factory")  # the module's back-end parametrisation; this test needs no database
+def test_every_text_of_the_follow_up_pages_has_an_english_translation():
+    from babel.messages.pofile import read_po
+
+    from obmi.web import plans_pages
+
+    web = Path(plans_pages.__file__).parent
+    with open(web / "locale" / "en" / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        english = {str(m.id): str(m.string) for m in read_po(handle) if m.id}
+    literal = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\)""")
+    used: dict[str, str] = {}
+    for template in sorted((web / "templates").glob("plans_*.html")):
+        for match in literal.finditer(template.read_text(encoding="utf-8")):
+            used.setdefault(match.group(1) if match.group(1) is not None else match.group(2), template.name)
+    assert len(used) > 250, f"only {len(used)} texts found: is the pattern still right?"
+    # The Dutch labels plans_pages.py hands to the templates, which translate them with _(label).
+    for table in (plans_pages.SETTINGS_LABELS, plans_pages.ROLLUP_METHODS, plans_pages.SCHEMES,
+                  plans_pages.NOTICES, plans_pages.SETTINGS_NOTICES):
+        used.update(dict.fromkeys(table.values(), "plans_pages.py"))
+    used.update(dict.fromkeys(("Plannen", "Mijn rapporteringen", "Instellingen"), "plans_pages.py"))
+    missing = sorted(f"{where}: {text!r}" for text, where in used.items() if not english.get(text, "").strip())
+    assert not missing, "no English translation in messages.po:\n" + "\n".join(missing)

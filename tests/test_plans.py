@@ -994,3 +994,27 @@ def test_the_public_view_shows_published_items_and_approved_data_only(town):
     # Unpublished items are not there, whatever their data.
     assert town.codes["B1"] not in text
     assert ops.public_plan(public, "turnhout").items == []
+
+
+def test_a_plan_file_naming_an_unknown_owner_is_refused_with_its_line(empty_db, tmp_path):
+    """An owner reports on the item: a name that is no user of the organisation is a mistake in
+    the file, refused like any other bad row (and a known name in capitals is accepted)."""
+    root = system(empty_db)
+    org(root, "stad", "Stad", host=True)
+    user(root, "eva", "editor", org="stad")
+    coordinator = user(root, "coco", "coordinator", org="stad")
+    path = tmp_path / "plan.csv"
+    path.write_text("type,code,parent,title_short,owner\n"
+                    "beleidsdoelstelling,BD1,,Doel,\n"
+                    "actieplan,AP1,BD1,Plan,\n"
+                    "actie,AC1,AP1,Actie een,Eva\n"
+                    "actie,AC2,AP1,Actie twee,niemand\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as refused:
+        ops.import_plan(coordinator, [path], organisation="stad")
+    assert [line for line, _ in refused.value.rejected] == [5]
+    assert "niemand" in refused.value.rejected[0][1]
+    assert ops.list_plans(coordinator, organisation="stad") == []
+    path.write_text(path.read_text(encoding="utf-8").replace("niemand", ""), encoding="utf-8")
+    result = ops.import_plan(coordinator, [path], organisation="stad")
+    owners = {i["code"]: i["owner"] for i in ops.plan_items(coordinator, result.plan_id).items}
+    assert owners["AC1"] == "eva" and owners["AC2"] is None

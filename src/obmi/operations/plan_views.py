@@ -40,6 +40,14 @@ class PlanState:
     budgets: dict[int, float]  # planned expenditure of the item and everything under it
     config: dict[str, Any]
     by_code: dict[str, int] = field(default_factory=dict)
+    _rows: dict[int, dict[str, Any]] | None = None
+    _due: dict[date, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def rows(self) -> dict[int, dict[str, Any]]:
+        """Every item's row, computed once per state (callers copy before changing one)."""
+        if self._rows is None:
+            self._rows = {i: self.row(i) for i in self.tree.items}
+        return self._rows
 
     def row(self, item_id: int) -> dict[str, Any]:
         item = self.tree.items[item_id]
@@ -98,10 +106,11 @@ def _compute_state(unit: Unit, plan_id: int, version: int | None, day: date) -> 
     approved = store.latest_approved(unit.conn, plan_id, until=day)
     rule = rollup_rules.parse_rule(config["rollup"] or {})
     results: dict[int, Any] = {}
+    by_code = {r["code"]: r["id"] for r in rows}
     for top in tree.kids(None):  # a node's budget is its own: the roll-up adds its children's
-        _collect(rollup_rules.rollup(_node(tree, top, approved, own), rule), tree, results)
+        _collect(rollup_rules.rollup(_node(tree, top, approved, own), rule), by_code, results)
     return PlanState(found, chosen, tree, approved, results, tree.effective_priority(config["priority_propagation"]),
-                     budgets, config, {r["code"]: r["id"] for r in rows})
+                     budgets, config, by_code)
 
 
 def _node(tree: Tree, item_id: int, approved: dict[int, dict[str, Any]], own: dict[int, float]) -> Any:
@@ -115,8 +124,7 @@ def _node(tree: Tree, item_id: int, approved: dict[int, dict[str, Any]], own: di
                              children=[_node(tree, k, approved, own) for k in tree.kids(item_id)])
 
 
-def _collect(result: Any, tree: Tree, out: dict[int, Any]) -> None:
-    by_code = {tree.items[i]["code"]: i for i in tree.items}
+def _collect(result: Any, by_code: dict[str, int], out: dict[int, Any]) -> None:
     stack = [result]
     while stack:
         current = stack.pop()
@@ -167,8 +175,8 @@ def plan_items(unit: Unit, plan_id: int, *, version: int | None = None, filters:
     effective priority and planned budget; filtered and searched."""
     state = load_state(unit, plan_id, version)
     chosen = filters or ItemFilter()
-    rows = [state.row(i) for i in _in_order(state.tree)]
-    kept = [r for r in rows if chosen.keeps(r)]
+    rows = state.rows()
+    kept = [dict(rows[i]) for i in _in_order(state.tree) if chosen.keeps(rows[i])]
     return ItemList(state.plan, state.version, kept[offset:offset + limit], len(kept))
 
 
@@ -270,18 +278,19 @@ def college_dashboard(unit: Unit, plan_id: int, *, today: date | None = None) ->
     updates, updates awaiting approval, progress per beleidsdomein."""
     day = today or date.today()
     state = load_state(unit, plan_id, today=day)
-    rows = {i: state.row(i) for i in state.tree.items}
+    rows = state.rows()
     reporting = [r for r in rows.values() if r["kind"] in REPORTING_KINDS]
     counts = Counter(r["status"] if r["reported_period"] else "geen" for r in reporting)
     period = _current_period(unit, state.plan["organisation"], day)
     due = _due(unit, state, rows, day)
-    tops = [rows[i] for i in state.tree.kids(None)]
+    tops = [dict(rows[i]) for i in state.tree.kids(None)]
     return Dashboard(
         plan=state.plan, version=state.version, period=period,
         status_counts={s: counts.get(s, 0) for s in [*[x.value for x in ItemStatus], "geen"]},
-        priority_items=[r for r in rows.values() if r["priority"] and r["kind"] in ("beleidsdoelstelling", "actieplan")],
-        knelpunten=[r for r in rows.values() if r["knelpunten"]],
-        overdue=[d for d in due if d["state"] == "overdue"],
+        priority_items=[dict(r) for r in rows.values() if r["priority"]
+                        and r["kind"] in ("beleidsdoelstelling", "actieplan")],
+        knelpunten=[dict(r) for r in rows.values() if r["knelpunten"]],
+        overdue=[dict(d) for d in due if d["state"] == "overdue"],
         awaiting_approval=_awaiting(unit, state, rows),
         domains=_domains(reporting), objectives=tops)
 
@@ -315,7 +324,9 @@ def _awaiting(unit: Unit, state: PlanState, rows: dict[int, dict[str, Any]]) -> 
 def _due(unit: Unit, state: PlanState, rows: dict[int, dict[str, Any]], day: date) -> list[dict[str, Any]]:
     """Reporting items without a submitted or approved update for a reporting period of the plan's
     years that has started (finished items need none), with their due state: open, due_soon,
-    overdue. Returned updates count as due."""
+    overdue. Returned updates count as due. Computed once per plan state and day."""
+    if day in state._due:
+        return state._due[day]
     started: dict[int, tuple[dict[str, Any], period_rules.DueState]] = {}
     for period in store.periods(unit.conn, state.plan["organisation"]):
         if not state.plan["start_year"] <= period["start_date"].year <= state.plan["end_year"]:
@@ -336,6 +347,7 @@ def _due(unit: Unit, state: PlanState, rows: dict[int, dict[str, Any]], day: dat
                     "period_label": period["label_nl"], "deadline": period["deadline"], "state": when,
                     "update_state": gap["state"]})
     out.sort(key=lambda d: (d["deadline"], d["code"]))
+    state._due[day] = out
     return out
 
 
@@ -362,8 +374,8 @@ def due_updates(unit: Unit, plan_id: int, *, owner: str | None = None, departmen
     day = today or date.today()
     state = load_state(unit, plan_id, today=day)
     period = _current_period(unit, state.plan["organisation"], day)
-    rows = {i: state.row(i) for i in state.tree.items}
-    items = [d for d in _due(unit, state, rows, day)
+    rows = state.rows()
+    items = [dict(d) for d in _due(unit, state, rows, day)
              if (owner is None or d["owner"] == owner) and (department is None or d["department"] == department)]
     return DueList(period, items)
 
@@ -389,8 +401,7 @@ def send_reminders(unit: Unit, *, organisation: str | None = None, today: date |
         if plan_store.get_version(unit.conn, found["id"], None) is None:
             continue
         state = load_state(unit, found["id"], today=day)
-        rows = {i: state.row(i) for i in state.tree.items}
-        for due in _due(unit, state, rows, day):
+        for due in _due(unit, state, state.rows(), day):
             if due["owner"] and due["state"] in ("due_soon", "overdue"):
                 per_owner[due["owner"]].append(due)
     sent, skipped = [], 0

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from obmi.auth.permissions import Resource
-from obmi.errors import NotFound, ValidationError
+from obmi.errors import ImportRejected, NotFound, ValidationError
 from obmi.imports.runs import ImportStats, file_sha256, run_import
 from obmi.operations.registry import Unit, operation
 from obmi.plans import bbc
@@ -101,6 +101,7 @@ def import_plan(unit: Unit, paths: Sequence[Path], *, organisation: str | None =
         existing = {code: ItemKind(kind) for code, kind in store.item_kinds(conn, target["id"]).items()}
         check_draft(draft, existing=existing if base is not None else None,
                     years=range(target["start_year"], target["end_year"] + 1))
+        _check_owners(conn, org, draft.items)
         old = store.snapshot(conn, base["id"]) if base is not None else PlanSnapshot(items={}, amounts={})
         changes = diff(old, snapshot_of(draft, base=old))
         outcome.update(plan=target, diff=changes, layout=draft.layout, notes=list(draft.notes))
@@ -147,6 +148,17 @@ def _plan_for(unit: Unit, org: str, code: str | None, entity: str, entity_name: 
                message=f"new plan {new_code}")
     return store.add_plan(conn, organisation=org, entity_id=budget["id"], code=new_code,
                           title=title or f"Meerjarenplan {start}–{end}", start_year=start, end_year=end, now=_now())
+
+
+def _check_owners(conn: Any, org: str, items: list[ItemDraft]) -> None:
+    """An owner named in a plan file must be a user of the organisation (they will report)."""
+    members = {u.name for u in account_store.list_users(conn, organisation_code=org)}
+    for item in items:  # user names are lower case (sign-in names)
+        item.owner = item.owner.strip().lower() if item.owner else None
+    unknown = [(i.line, f"owner {i.owner!r} of {i.code} is not a user of organisation {org}")
+               for i in items if i.owner and i.owner not in members]
+    if unknown:
+        raise ImportRejected(f"{len(unknown)} items name an unknown owner; nothing was changed", unknown)
 
 
 def _items_of(conn: Any, version_id: int) -> list[ItemDraft]:

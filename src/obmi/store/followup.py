@@ -111,19 +111,35 @@ def item_updates(conn: Connection, item_id: int) -> list[Row]:
 
 
 def latest_approved(conn: Connection, plan_id: int, *, until: date | None = None) -> dict[int, Row]:
-    """item id → its approved update of the latest reporting period (ending by `until`)."""
+    """item id → its approved update of the latest reporting period (ending by `until`): status,
+    progress, period code and knelpunten. The ranking carries only narrow columns (wide texts
+    would make the sort spill to disk for tens of thousands of updates); the knelpunten texts are
+    fetched afterwards for the few latest updates that have any."""
     rank = func.row_number().over(partition_by=status_update.c.item_id,
                                   order_by=reporting_period.c.end_date.desc()).label("rank")
     conditions = [plan_item.c.plan_id == plan_id, status_update.c.state == "approved"]
     if until is not None:
         conditions.append(reporting_period.c.start_date <= until)
-    inner = (select(status_update.c.item_id, status_update.c.status, status_update.c.progress,
-                    status_update.c.knelpunten, status_update.c.narrative, status_update.c.decided_at,
+    inner = (select(status_update.c.id, status_update.c.item_id, status_update.c.status, status_update.c.progress,
+                    (status_update.c.knelpunten != "").label("has_knelpunten"),
                     reporting_period.c.code.label("period_code"), rank)
              .join(plan_item, plan_item.c.id == status_update.c.item_id)
              .join(reporting_period, reporting_period.c.id == status_update.c.period_id)
              .where(and_(*conditions)).subquery())
-    return {r["item_id"]: dict(r) for r in conn.execute(select(inner).where(inner.c.rank == 1)).mappings()}
+    query = select(inner.c.id, inner.c.item_id, inner.c.status, inner.c.progress, inner.c.has_knelpunten,
+                   inner.c.period_code).where(inner.c.rank == 1)
+    out: dict[int, Row] = {}
+    with_texts: dict[int, int] = {}
+    for update_id, item_id, status, progress, has_knelpunten, period_code in conn.execute(query):
+        out[item_id] = {"item_id": item_id, "status": status, "progress": progress, "period_code": period_code,
+                        "knelpunten": ""}
+        if has_knelpunten:
+            with_texts[update_id] = item_id
+    if with_texts:
+        texts = select(status_update.c.id, status_update.c.knelpunten).where(status_update.c.id.in_(list(with_texts)))
+        for update_id, text in conn.execute(texts):
+            out[with_texts[update_id]]["knelpunten"] = text
+    return out
 
 
 def period_updates(conn: Connection, plan_id: int, period_id: int) -> dict[int, Row]:

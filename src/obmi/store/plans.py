@@ -162,7 +162,8 @@ def _date(text: str | None) -> date | None:
 def version_items(conn: Connection, version_id: int) -> list[Row]:
     """Every item of a version with its content and follow-up settings, in file order."""
     parent = plan_item.alias("parent")
-    query = (select(plan_item, plan_item_version.c.parent_id, plan_item_version.c.position,
+    query = (select(*[c for c in plan_item.c if c.name not in ("updated_at", "updated_by")],
+                    plan_item_version.c.parent_id, plan_item_version.c.position,
                     plan_item_version.c.title_short, plan_item_version.c.title_long,
                     plan_item_version.c.description, plan_item_version.c.beleidsdomein,
                     plan_item_version.c.beleidsveld, plan_item_version.c.beleidsitem,
@@ -171,7 +172,9 @@ def version_items(conn: Connection, version_id: int) -> list[Row]:
              .outerjoin(parent, parent.c.id == plan_item_version.c.parent_id)
              .where(plan_item_version.c.version_id == version_id)
              .order_by(plan_item_version.c.position))
-    return [dict(r) for r in conn.execute(query).mappings()]
+    result = conn.execute(query)
+    keys = list(result.keys())  # zip per row: several times faster than RowMapping → dict
+    return [dict(zip(keys, row)) for row in result]
 
 
 def version_amounts(conn: Connection, version_id: int, item_ids_: Iterable[int] | None = None) -> list[Row]:

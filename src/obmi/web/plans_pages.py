@@ -60,7 +60,7 @@ STATUS_COLOURS = {"niet_gestart": "#8c96a0", "op_schema": "#2e7d4f", "risico": "
 SETTINGS_FIELDS = ("owner", "department", "mandataris", "priority", "publish", "weight", "tags", "start_date",
                    "end_date")
 SETTINGS_LABELS = {"owner": "Eigenaar", "department": "Dienst", "mandataris": "Mandataris", "priority": "Prioritair",
-                   "publish": "Publiceren", "weight": "Gewicht", "tags": "Tags", "start_date": "Start",
+                   "publish": "Publiceren", "weight": "Gewicht", "tags": "Tags", "start_date": "Startdatum",
                    "end_date": "Einde", "status": "Status", "progress": "Voortgang", "narrative": "Toelichting",
                    "knelpunten": "Knelpunten", "state": "Toestand", "no_change": "Geen wijziging"}
 ROLLUP_METHODS = {"equal": "Gelijke gewichten", "weights": "Opgegeven gewichten", "budget": "Naar budget"}
@@ -176,24 +176,28 @@ def _status_chart(counts: dict[str, int], words: Words) -> dict[str, Any]:
     """A Vega-Lite bar chart of the status distribution (the table beside it says the same)."""
     values = [{"status": words.status(code), "aantal": n, "kleur": STATUS_COLOURS.get(code, "#888")}
               for code, n in counts.items()]
+    _ = lambda text: i18n.translate(words.lang, text)  # noqa: E731
     return {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "width": "container", "height": {"step": 24},
             "autosize": {"type": "fit-x", "contains": "padding"}, "padding": {"left": 4, "right": 8, "top": 4, "bottom": 4},
             "data": {"values": values}, "mark": {"type": "bar"},
             "encoding": {"y": {"field": "status", "type": "nominal", "sort": None, "title": None,
                                "axis": {"labelLimit": 200}},
-                         "x": {"field": "aantal", "type": "quantitative", "title": "Aantal items",
+                         "x": {"field": "aantal", "type": "quantitative", "title": _("Aantal items"),
                                "axis": {"tickMinStep": 1, "format": "d"}},
                          "color": {"field": "kleur", "type": "nominal", "scale": None},
-                         "tooltip": [{"field": "status"}, {"field": "aantal"}]}}
+                         "tooltip": [{"field": "status", "title": _("Status")},
+                                     {"field": "aantal", "title": _("Aantal")}]}}
 
 
-def _kpi_chart(kpi: dict[str, Any]) -> dict[str, Any] | None:
+def _kpi_chart(kpi: dict[str, Any], lang: str = "nl") -> dict[str, Any] | None:
     """A small Vega-Lite line of a numeric KPI's measurements, with its targets."""
-    points = [{"periode": m["period"], "waarde": m["value"], "reeks": "meting"} for m in kpi["measurements"]
+    _ = lambda text: i18n.translate(lang, text)  # noqa: E731
+    measured, target = _("meting"), _("doel")
+    points = [{"periode": m["period"], "waarde": m["value"], "reeks": measured} for m in kpi["measurements"]
               if m.get("value") is not None]
     if kpi["kind"] == "steps" or not points:
         return None
-    targets = [{"periode": str(year), "waarde": value, "reeks": "doel"} for year, value in
+    targets = [{"periode": str(year), "waarde": value, "reeks": target} for year, value in
                sorted((kpi.get("targets") or {}).items())]
     return {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "width": "container", "height": 140,
             "data": {"values": points + targets}, "mark": {"type": "line", "point": True},
@@ -202,10 +206,11 @@ def _kpi_chart(kpi: dict[str, Any]) -> dict[str, Any] | None:
                          "y": {"field": "waarde", "type": "quantitative", "title": kpi.get("unit") or None,
                                "scale": {"zero": False}},
                          "color": {"field": "reeks", "type": "nominal", "title": None, "legend": {"orient": "bottom"},
-                                   "scale": {"domain": ["meting", "doel"], "range": ["#00539b", "#a4000f"]}},
+                                   "scale": {"domain": [measured, target], "range": ["#00539b", "#a4000f"]}},
                          "strokeDash": {"field": "reeks", "type": "nominal", "legend": None,
-                                        "scale": {"domain": ["meting", "doel"], "range": [[1, 0], [4, 3]]}},
-                         "tooltip": [{"field": "reeks"}, {"field": "periode"}, {"field": "waarde"}]}}
+                                        "scale": {"domain": [measured, target], "range": [[1, 0], [4, 3]]}},
+                         "tooltip": [{"field": "reeks", "title": _("Reeks")}, {"field": "periode", "title": _("Periode")},
+                                     {"field": "waarde", "title": _("Waarde")}]}}
 
 
 def _gantt(milestones: list[dict[str, Any]], today: date) -> dict[str, Any]:
@@ -247,11 +252,11 @@ def _amount_table(amounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"year": y, "uitgave": v.get("uitgave"), "ontvangst": v.get("ontvangst")} for y, v in sorted(years.items())]
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, lang: str = "nl") -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "ja" if value else "nee"
+        return i18n.translate(lang, "ja" if value else "nee")
     if isinstance(value, (list, tuple)):
         return "; ".join(map(str, value)) or "—"
     if isinstance(value, date):
@@ -271,12 +276,12 @@ def _form_value(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-def _stale_view(exc: StaleEdit, kind: str) -> dict[str, Any]:
+def _stale_view(exc: StaleEdit, kind: str, lang: str = "nl") -> dict[str, Any]:
     """Both versions of a stale edit, field by field, for the page to show side by side."""
     names = [n for n in (*SETTINGS_FIELDS, "state", "status", "progress", "narrative", "knelpunten", "no_change")
              if n in exc.mine or n in exc.theirs]
-    fields = [{"name": n, "label": SETTINGS_LABELS.get(n, n), "mine": _text(exc.mine.get(n)),
-               "theirs": _text(exc.theirs.get(n)), "value": _form_value(exc.mine.get(n)),
+    fields = [{"name": n, "label": SETTINGS_LABELS.get(n, n), "mine": _text(exc.mine.get(n), lang),
+               "theirs": _text(exc.theirs.get(n), lang), "value": _form_value(exc.mine.get(n)),
                "differs": exc.mine.get(n) != exc.theirs.get(n) and n in exc.mine}
               for n in names]
     return {"kind": kind, "message": str(exc.args[0]) if exc.args else str(exc), "fields": fields,
@@ -395,7 +400,7 @@ def _item_view(request: Request, ctx: Context, lang: str, item_id: int, *, statu
     previous = next((u for u in detail.updates if u["state"] == "approved" and chosen is not None
                      and u["period_code"] != chosen["code"] and u["period_end"] <= chosen["end_date"]), None)
     kpis = [kpi_json(k) for k in detail.kpis]
-    charts = {f"kpi-{k['id']}": spec for k in kpis if (spec := _kpi_chart(k)) is not None}
+    charts = {f"kpi-{k['id']}": spec for k in kpis if (spec := _kpi_chart(k, lang)) is not None}
     status_form = form if form is not None and error_form == "status" else {
         "status": current["status"] if current else (previous["status"] if previous else "niet_gestart"),
         "progress": current["progress"] if current else (previous["progress"] if previous else None),
@@ -453,7 +458,7 @@ def item_settings(request: Request, ctx: CtxDep, lang: LangDep, item_id: int, cs
         ops.update_item(ctx, item_id, expected_version=version,
                         **{**form, "priority": bool(priority), "publish": bool(publish)})
     except StaleEdit as exc:
-        return _item_view(request, ctx, lang, item_id, status_code=409, stale=_stale_view(exc, "settings"),
+        return _item_view(request, ctx, lang, item_id, status_code=409, stale=_stale_view(exc, "settings", lang),
                           error_form="stale-settings")
     except ValidationError as exc:
         return _item_view(request, ctx, lang, item_id, status_code=422, error=exc, error_form="settings", form=form)
@@ -485,7 +490,7 @@ def item_status(request: Request, ctx: CtxDep, lang: LangDep, item_id: int, csrf
         else:
             raise ValidationError("unknown action", {"action": ["save, submit or no_change"]})
     except StaleEdit as exc:
-        return _item_view(request, ctx, lang, item_id, status_code=409, period=period, stale=_stale_view(exc, "status"),
+        return _item_view(request, ctx, lang, item_id, status_code=409, period=period, stale=_stale_view(exc, "status", lang),
                           error_form="stale-status")
     except (ValidationError, Conflict) as exc:
         return _item_view(request, ctx, lang, item_id, status_code=422 if isinstance(exc, ValidationError) else 409,
@@ -643,10 +648,12 @@ def mine_page(request: Request, ctx: CtxDep, lang: LangDep, bevestigd: str = "",
               ongewijzigd: str = "") -> Response:
     notice = ""
     if bevestigd:
-        notice = f"‘Geen wijziging’ voor {bevestigd[:40]} is ingediend ter goedkeuring."
+        notice = i18n.translate(lang, "‘Geen wijziging’ voor %(code)s is ingediend ter goedkeuring.") % {
+            "code": bevestigd[:40]}
     elif geschreven:
-        notice = (f"Het statusblad is ingelezen: {geschreven[:6]} rapportering(en) bewaard, "
-                  f"{ongewijzigd[:6] or 0} ongewijzigd.")
+        notice = i18n.translate(lang, "Het statusblad is ingelezen: %(written)s rapportering(en) bewaard, "
+                                      "%(unchanged)s ongewijzigd.") % {"written": geschreven[:6],
+                                                                       "unchanged": ongewijzigd[:6] or 0}
     return _mine_view(request, ctx, lang, notice=notice)
 
 
@@ -717,8 +724,9 @@ def settings_page(request: Request, ctx: CtxDep, lang: LangDep, bewaard: str = "
                   overgeslagen: str = "") -> Response:
     notice = SETTINGS_NOTICES.get(bewaard, "")
     if bewaard == "herinneringen":
-        notice = (f"Herinneringen: {verzonden[:6] or 0} verstuurd, {overgeslagen[:6] or 0} overgeslagen "
-                  "(al verstuurd of geen e-mailadres).")
+        notice = i18n.translate(lang, "Herinneringen: %(sent)s verstuurd, %(skipped)s overgeslagen "
+                                      "(al verstuurd of geen e-mailadres).") % {"sent": verzonden[:6] or 0,
+                                                                                "skipped": overgeslagen[:6] or 0}
     return _settings_view(request, ctx, lang, notice=notice)
 
 
