@@ -1018,3 +1018,30 @@ def test_a_plan_file_naming_an_unknown_owner_is_refused_with_its_line(empty_db, 
     result = ops.import_plan(coordinator, [path], organisation="stad")
     owners = {i["code"]: i["owner"] for i in ops.plan_items(coordinator, result.plan_id).items}
     assert owners["AC1"] == "eva" and owners["AC2"] is None
+
+
+def test_readers_of_an_item_see_only_its_approved_updates(empty_db, tmp_path):
+    """A reader of the organisation sees the item and its approved updates; drafts (and their
+    text in the history) stay with the owner and the coordinators."""
+    root = system(empty_db)
+    org(root, "stad", "Stad", host=True)
+    owner = user(root, "eva", "editor", org="stad")
+    coordinator = user(root, "coco", "coordinator", org="stad")
+    reader = user(root, "lea", "reader", org="stad")
+    path = tmp_path / "plan.csv"
+    path.write_text("type,code,parent,title_short,owner\nbeleidsdoelstelling,BD1,,Doel,\nactieplan,AP1,BD1,Plan,\n"
+                    "actie,AC1,AP1,Actie,eva\n", encoding="utf-8")
+    plan_id = ops.import_plan(coordinator, [path], organisation="stad").plan_id
+    ops.add_reporting_periods(coordinator, range(2026, 2027), organisation="stad")
+    item = next(i for i in ops.plan_items(coordinator, plan_id).items if i["code"] == "AC1")
+    done = ops.save_status_update(owner, item["id"], period="2026-S1", status="op_schema", progress=50,
+                                  narrative="Goedgekeurde tekst", submit=True).update
+    ops.decide_status_update(coordinator, done["id"], approve=True)
+    ops.save_status_update(owner, item["id"], period="2026-S2", status="risico", progress=55,
+                           narrative="Geheime kladtekst")
+    seen_by_owner = ops.item_detail(owner, item["id"])
+    assert {u["state"] for u in seen_by_owner.updates} == {"approved", "draft"}
+    seen = ops.item_detail(reader, item["id"])
+    assert [u["state"] for u in seen.updates] == ["approved"]
+    assert "Geheime kladtekst" not in json.dumps(
+        {"updates": seen.updates, "history": seen.history, "item": seen.item}, default=str)

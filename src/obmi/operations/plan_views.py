@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from obmi import mail
+from obmi.auth.permissions import allowed
 from obmi.errors import NotFound
 from obmi.operations.followup import FINISHED, REPORTING_KINDS, kpi_views, milestone_view
 from obmi.operations.plans import _organisation, item_resource, organisation_resource, plan_resource, version_or_latest
@@ -18,7 +19,7 @@ from obmi.operations.registry import Unit, operation
 from obmi.plans import periods as period_rules
 from obmi.plans import rollup as rollup_rules
 from obmi.plans.bbc import BELEIDSDOMEINEN
-from obmi.plans.model import ItemKind, ItemStatus
+from obmi.plans.model import ItemKind, ItemStatus, UpdateState
 from obmi.plans.tree import Tree
 from obmi.store import accounts as account_store
 from obmi.store import audit as audit_store
@@ -219,6 +220,10 @@ def item_detail(unit: Unit, item_id: int, *, version: int | None = None, lang: s
         raise NotFound(f"item {item['code']} is not in version {state.version['number']} of the plan")
     result = state.results[item_id]
     updates = store.item_updates(unit.conn, item_id)
+    reporter = allowed(unit.actor, "status.report", unit.target)
+    if not reporter:
+        # Drafts, submitted and returned updates are the owner's and the coordinators' business.
+        updates = [u for u in updates if u["state"] == UpdateState.APPROVED]
     files = defaultdict(list)
     for row in store.attachments(unit.conn, [u["id"] for u in updates]):
         files[row["update_id"]].append(row)
@@ -233,7 +238,8 @@ def item_detail(unit: Unit, item_id: int, *, version: int | None = None, lang: s
         updates=[{**u, "attachments": files.get(u["id"], [])} for u in updates],
         kpis=kpi_views(unit, store.item_kpis(unit.conn, [item_id]), today),
         milestones=[milestone_view(m, today) for m in store.milestones(unit.conn, [item_id])],
-        history=history[0], periods=store.periods(unit.conn, item["organisation"]))
+        history=history[0] if reporter else [{**e, "before": None, "after": None} for e in history[0]],
+        periods=store.periods(unit.conn, item["organisation"]))
 
 
 def _amounts(unit: Unit, state: PlanState, item_id: int) -> list[dict[str, Any]]:
