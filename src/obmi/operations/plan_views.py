@@ -276,6 +276,14 @@ class Dashboard:
     awaiting_approval: list[dict[str, Any]]
     domains: list[dict[str, Any]]  # progress per beleidsdomein
     objectives: list[dict[str, Any]]
+    # The lists show the first DASHBOARD_LIST entries (earliest deadline, oldest first); these
+    # are the full numbers.
+    overdue_total: int = 0
+    knelpunten_total: int = 0
+    awaiting_total: int = 0
+
+
+DASHBOARD_LIST = 50
 
 
 @operation("plans.read", resource=plan_resource)
@@ -290,15 +298,19 @@ def college_dashboard(unit: Unit, plan_id: int, *, today: date | None = None) ->
     period = _current_period(unit, state.plan["organisation"], day)
     due = _due(unit, state, rows, day)
     tops = [dict(rows[i]) for i in state.tree.kids(None)]
+    overdue = [d for d in due if d["state"] == "overdue"]
+    knelpunten = [r for r in rows.values() if r["knelpunten"]]
+    awaiting = _awaiting(unit, state, rows)
     return Dashboard(
         plan=state.plan, version=state.version, period=period,
         status_counts={s: counts.get(s, 0) for s in [*[x.value for x in ItemStatus], "geen"]},
         priority_items=[dict(r) for r in rows.values() if r["priority"]
                         and r["kind"] in ("beleidsdoelstelling", "actieplan")],
-        knelpunten=[dict(r) for r in rows.values() if r["knelpunten"]],
-        overdue=[dict(d) for d in due if d["state"] == "overdue"],
-        awaiting_approval=_awaiting(unit, state, rows),
-        domains=_domains(reporting), objectives=tops)
+        knelpunten=[dict(r) for r in knelpunten[:DASHBOARD_LIST]],
+        overdue=[dict(d) for d in overdue[:DASHBOARD_LIST]],
+        awaiting_approval=awaiting[:DASHBOARD_LIST],
+        domains=_domains(reporting), objectives=tops, overdue_total=len(overdue), knelpunten_total=len(knelpunten),
+        awaiting_total=len(awaiting))
 
 
 def _current_period(unit: Unit, org: str, day: date) -> dict[str, Any] | None:

@@ -150,6 +150,9 @@ class DashboardOut(Out):
     awaiting_approval: list[AwaitingOut]
     domains: list[DomainOut]
     objectives: list[ItemOut]
+    overdue_total: int = Field(description="All overdue updates; `overdue` lists the first 50 (earliest deadline).")
+    knelpunten_total: int = Field(description="All items with knelpunten; `knelpunten` lists the first 50.")
+    awaiting_total: int = Field(description="All updates awaiting a decision; `awaiting_approval` lists the first 50.")
 
 
 class SummaryRowOut(Out):
