@@ -999,7 +999,7 @@ def test_the_public_view_shows_published_items_and_approved_data_only(town):
 def test_a_plan_file_naming_an_unknown_owner_is_refused_with_its_line(empty_db, tmp_path):
     """An owner reports on the item: a name that is no user of the organisation is a mistake in
     the file, refused like any other bad row (and a known name in capitals is accepted)."""
-    root = system(empty_db)
+    root = system(empty_db, load_settings({}, mail_outbox=str(tmp_path / "outbox")))  # never the working directory
     org(root, "stad", "Stad", host=True)
     user(root, "eva", "editor", org="stad")
     coordinator = user(root, "coco", "coordinator", org="stad")
@@ -1023,7 +1023,7 @@ def test_a_plan_file_naming_an_unknown_owner_is_refused_with_its_line(empty_db, 
 def test_readers_of_an_item_see_only_its_approved_updates(empty_db, tmp_path):
     """A reader of the organisation sees the item and its approved updates; drafts (and their
     text in the history) stay with the owner and the coordinators."""
-    root = system(empty_db)
+    root = system(empty_db, load_settings({}, mail_outbox=str(tmp_path / "outbox")))  # never the working directory
     org(root, "stad", "Stad", host=True)
     owner = user(root, "eva", "editor", org="stad")
     coordinator = user(root, "coco", "coordinator", org="stad")
