@@ -175,6 +175,7 @@ CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     "import_plan": (lambda c, w: ops.import_plan(c, [w.plan["file"]], organisation="stad", dry_run=True), STAD_STAFF),
     "list_plans": (lambda c, w: ops.list_plans(c), SIGNED_IN),
     "plan_summary": (lambda c, w: ops.plan_summary(c, organisation="stad"), STAD_MEMBERS),
+    "plan_info": (lambda c, w: ops.plan_info(c, w.plan["id"]), STAD_MEMBERS),
     "compare_plan_versions": (lambda c, w: ops.compare_plan_versions(c, w.plan["id"], 1, 1), STAD_MEMBERS),
     "plan_items": (lambda c, w: ops.plan_items(c, w.plan["id"]), STAD_MEMBERS),
     "item_detail": (lambda c, w: ops.item_detail(c, w.plan["item"]), STAD_MEMBERS),

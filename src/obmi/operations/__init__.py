@@ -69,6 +69,7 @@ from obmi.operations.plans import (
                                       compare_plan_versions,
                                       import_plan,
                                       list_plans,
+                                      plan_info,
                                       plan_summary,
                                       update_item,
 )
@@ -102,7 +103,7 @@ __all__ = [
     "college_dashboard", "compare_plan_versions", "configure_followup", "confirm_no_change", "decide_status_update",
     "due_updates", "export_status_sheet", "followup_settings", "plan_owners", "public_plans",
     "get_attachment", "import_plan", "import_status_sheet", "item_detail",
-    "list_plans", "list_reporting_periods", "plan_items", "plan_summary", "public_plan", "record_measurement",
+    "list_plans", "list_reporting_periods", "plan_info", "plan_items", "plan_summary", "public_plan", "record_measurement",
     "save_status_update", "send_reminders", "submit_status_update", "update_item", "update_milestone",
     "AuditFilter", "IMPORT_KINDS", "ObservationQuery", "REGISTRY", "add_organisation", "add_user", "area_factsheet",
     "area_geojson", "area_series",

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -25,6 +24,7 @@ from obmi.plans import kpis as kpi_rules
 from obmi.plans import periods as period_rules
 from obmi.plans import workflow
 from obmi.plans.model import Direction, KpiKind, UpdateState
+from obmi.plans.readers import parse_amount
 from obmi.store import accounts as account_store
 from obmi.store import followup as store
 from obmi.store import plans as plan_store
@@ -418,12 +418,12 @@ def record_measurement(unit: Unit, kpi_id: int, period: str, *, value: Any = Non
 
 def _number(value: Any, errors: dict[str, list[str]]) -> float | None:
     try:
-        number = float(str(value).strip().replace(" ", "").replace(",", "."))
-    except (TypeError, ValueError):
-        errors["value"] = [f"a number, not {value!r}"]
+        number = parse_amount(value)  # finite; 1234,5 and 1.234,5 the Belgian way
+    except (TypeError, ValueError) as exc:
+        errors["value"] = [str(exc)]
         return None
-    if not math.isfinite(number) or abs(number) >= 1e13:
-        errors["value"] = ["a finite number"]
+    if abs(number) >= 1e13:
+        errors["value"] = ["a number below 10¹³"]
         return None
     return number
 

@@ -17,7 +17,7 @@ from obmi.operations.registry import Unit, operation
 from obmi.plans import bbc
 from obmi.plans.diff import PlanDiff, PlanSnapshot, diff, snapshot_of
 from obmi.plans.model import ItemDraft, ItemKind
-from obmi.plans.readers import read_plan_files
+from obmi.plans.readers import parse_priority, read_plan_files
 from obmi.plans.tree import Tree
 from obmi.plans.validate import check_draft
 from obmi.plans.workflow import StaleEdit
@@ -187,10 +187,20 @@ class PlanInfo:
 def list_plans(unit: Unit, *, organisation: str | None = None) -> list[PlanInfo]:
     """The plans of an organisation (administrators: of every organisation) with their versions."""
     org = organisation or (None if unit.actor.is_admin else unit.actor.organisation)
-    return [PlanInfo(r["id"], r["organisation"], r["code"], r["title"], r["start_year"], r["end_year"],
-                     {"code": r["entity_code"], "name": r["entity_name"], "kind": r["entity_kind"]},
-                     [_version_info(v) for v in store.versions(unit.conn, r["id"])])
-            for r in store.list_plans(unit.conn, org)]
+    return [_plan_info(unit, r) for r in store.list_plans(unit.conn, org)]
+
+
+@operation("plans.read", resource=plan_resource)
+def plan_info(unit: Unit, plan_id: int) -> PlanInfo:
+    """One plan with its budget entity and versions (no items: cheap, whatever the plan's size)."""
+    row = store.get_plan(unit.conn, plan_id)
+    return next(_plan_info(unit, r) for r in store.list_plans(unit.conn, row["organisation"]) if r["id"] == plan_id)
+
+
+def _plan_info(unit: Unit, r: dict[str, Any]) -> PlanInfo:
+    return PlanInfo(r["id"], r["organisation"], r["code"], r["title"], r["start_year"], r["end_year"],
+                    {"code": r["entity_code"], "name": r["entity_name"], "kind": r["entity_kind"]},
+                    [_version_info(v) for v in store.versions(unit.conn, r["id"])])
 
 
 def _version_info(v: dict[str, Any]) -> dict[str, Any]:
@@ -288,11 +298,7 @@ def _coerce(name: str, value: Any) -> Any:
             return False
         return [] if kind is list else None
     if kind is bool:
-        if isinstance(value, str):
-            if value.strip().lower() not in ("true", "false", "ja", "nee", "1", "0", "on", "off"):
-                raise ValueError("yes or no")
-            return value.strip().lower() in ("true", "ja", "1", "on")
-        return bool(value)
+        return bool(parse_priority("ja" if value == "on" else value))  # "on": an HTML checkbox
     if kind is date:
         return value if isinstance(value, date) else date.fromisoformat(str(value))
     if kind is float:

@@ -160,8 +160,8 @@ def summary(ctx: CtxDep, plan_id: int,
             version: Annotated[Optional[int], Query(ge=1, description="Plan version (default: latest).")] = None
             ) -> JSONResponse:
     """Planned expenditure per beleidsdoelstelling and year (everything under it)."""
-    plan = ops.plan_items(ctx, plan_id, limit=1).plan
-    rows = [dataclasses.asdict(r) for r in ops.plan_summary(ctx, organisation=plan["organisation"], plan=plan["code"],
+    plan = ops.plan_info(ctx, plan_id)
+    rows = [dataclasses.asdict(r) for r in ops.plan_summary(ctx, organisation=plan.organisation, plan=plan.code,
                                                             version=version)]
     return _json(dump(SummaryList, {"data": rows, "count": len(rows)}))
 

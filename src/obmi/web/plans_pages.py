@@ -299,11 +299,7 @@ def plans_page(request: Request, ctx: CtxDep, lang: LangDep, geimporteerd: str =
 
 def _plan_of(ctx: Context, plan_id: int) -> Any:
     """The plan with its versions (the permission check is the operation's: 404 across organisations)."""
-    listed = ops.plan_items(ctx, plan_id, limit=1)
-    found = next((p for p in ops.list_plans(ctx, organisation=listed.plan["organisation"]) if p.id == plan_id), None)
-    if found is None:
-        raise NotFound(f"unknown plan {plan_id}")
-    return found
+    return ops.plan_info(ctx, plan_id)
 
 
 @router.get("/beleid/plannen/{plan_id:int}", response_class=HTMLResponse)
