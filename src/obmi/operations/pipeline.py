@@ -30,6 +30,18 @@ class Settled:
     derived: int
     withheld: int
     released: int
+    touched: frozenset[tuple[str, str]] = frozenset()  # (scope, key) rows of the data change log
+
+
+def touched_scopes(changes: ChangeSet, decided: Scope) -> frozenset[tuple[str, str]]:
+    """What this write changed, as the data change log records it (obmi.store.tables.data_change):
+    an incremental export rewrites exactly these parts."""
+    touched = {("indicator", code) for code in decided}
+    for flag, scope in ((changes.everything or changes.redecide, "all"), (changes.geography, "geography"),
+                        (changes.catalogue, "catalogue"), (changes.other, "other")):
+        if flag:
+            touched.add((scope, ""))
+    return frozenset(touched)
 
 
 def _derive(conn: Connection, changes: ChangeSet) -> DeriveCounts:
@@ -75,4 +87,4 @@ def settle(conn: Connection, changes: ChangeSet, *, default_threshold: int) -> S
         withheld, released = withheld + decision.withheld, released + decision.released
     if state.default_threshold != default_threshold:
         conn.execute(update(data_state).where(data_state.c.id == 1).values(default_threshold=default_threshold))
-    return Settled(derived.written, withheld, released)
+    return Settled(derived.written, withheld, released, touched_scopes(changes, scope))

@@ -37,7 +37,7 @@ from obmi.changes import ChangeSet
 from obmi.context import Context
 from obmi.errors import NotAllowed, NotVisible, ObmiError
 from obmi.store.database import current_operation, operation_scope
-from obmi.store.state import advance
+from obmi.store.state import advance, record_changes
 from obmi.store.tables import audit_event
 
 log = logging.getLogger("obmi.operations")
@@ -85,6 +85,7 @@ class Unit:
     changes: ChangeSet = field(default_factory=ChangeSet)
     audits: list[AuditEntry] = field(default_factory=list)
     changed: bool = False  # something was settled by the pipeline
+    touched: frozenset[tuple[str, str]] = frozenset()  # what the settled changes were about
     target: permissions.Resource | None = None  # what the permission check was about
     _conn: Connection | None = None
     _transaction: Any = None
@@ -137,7 +138,9 @@ class Unit:
         if not taken:
             return 0
         self.changed = True
-        return settle(self.conn, taken, default_threshold=self.settings.default_threshold).derived
+        settled = settle(self.conn, taken, default_threshold=self.settings.default_threshold)
+        self.touched |= settled.touched
+        return settled.derived
 
     # --- the end of a unit ------------------------------------------------------------------
 
@@ -154,7 +157,8 @@ class Unit:
             kind, key = self._failed_resource()
             self.audit(kind, key, after={"result": type(result).__name__})
         if self.changed and self.operation.advances_version:
-            advance(self.conn)  # step 3 of the write pipeline: what caches and ETags key on
+            state = advance(self.conn)  # step 3 of the write pipeline: what caches and ETags key on
+            record_changes(self.conn, state.version, self.touched)
         if self.audits:
             _write_audits(self.conn, self, "ok", self.audits)
         if self._transaction is not None:

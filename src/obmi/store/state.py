@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, insert, select, update
 
-from obmi.store.tables import data_state
+from obmi.store.tables import data_change, data_state
 
 
 @dataclass(frozen=True)
@@ -37,3 +37,17 @@ def advance(conn: Connection, *, default_threshold: int | None = None) -> DataSt
         values["default_threshold"] = default_threshold
     conn.execute(update(data_state).where(data_state.c.id == 1).values(**values))
     return read_state(conn)
+
+
+def record_changes(conn: Connection, version: int, touched: frozenset[tuple[str, str]]) -> None:
+    """Log what the write that made `version` changed (for incremental exports)."""
+    if touched:
+        conn.execute(insert(data_change), [{"version": version, "scope": scope, "key": key[:80]}
+                                           for scope, key in sorted(touched)])
+
+
+def changes_since(conn: Connection, version: int) -> set[tuple[str, str]]:
+    """(scope, key) of every write after `version`."""
+    rows = conn.execute(select(data_change.c.scope, data_change.c.key).where(data_change.c.version > version)
+                        .distinct())
+    return {(row.scope, row.key) for row in rows}

@@ -515,11 +515,125 @@ reminder_sent = Table(
     UniqueConstraint("user_name", "period_id", "kind", "sent_on", name="uq_reminder_sent_user_name"),
 )
 
+# --- finance, signals, reports (obmi.finance, obmi.plans.signals, obmi.reports.opvolging) -----
+# One row per line of a finance-package export: a raming (budget of a plan version) or a
+# realisatie (booked, per quarter). Lines for an actie that is not in the plan are refused by
+# default; imported with --keep-unplanned they keep their code and no item (reconciliation).
+budget_line = Table(
+    "budget_line", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("plan_id", Integer, ForeignKey("plan.id", ondelete="CASCADE"), nullable=False),
+    Column("budget_entity_id", Integer, ForeignKey("budget_entity.id"), nullable=False),
+    Column("version_id", Integer, ForeignKey("plan_version.id", ondelete="CASCADE")),  # ramingen: their version
+    Column("item_id", Integer, ForeignKey("plan_item.id", ondelete="CASCADE")),  # NULL: not in the plan
+    Column("item_code", String(40), nullable=False),
+    Column("kind", String(12), nullable=False),  # obmi.finance.model.LineKind: raming, realisatie
+    Column("year", Integer, nullable=False),
+    Column("quarter", Integer),  # realisaties: 1-4
+    Column("category", String(14), nullable=False),  # exploitatie, investering, financiering
+    Column("direction", String(10), nullable=False),  # uitgave, ontvangst
+    Column("beleidsitem", String(10)),
+    Column("account", String(20)),  # algemene rekening
+    Column("envelope", String(40)),  # investeringsenveloppe
+    Column("amount", Float, nullable=False),  # positive; the direction says which way
+    Column("import_id", Integer, ForeignKey("import_run.id"), nullable=False),
+    Column("line", Integer, nullable=False),  # where the import read it
+)
+Index("ix_budget_line_plan", budget_line.c.plan_id, budget_line.c.kind, budget_line.c.year)
+Index("ix_budget_line_item", budget_line.c.item_id)
+
+# What the balance checks need beyond the budget lines (BBC 2020): the result carried over into
+# the first plan year, the funds that are not available per year (bestemde gelden), and the
+# corrected net periodic loan outlays that the corrected AFM uses instead of the booked ones.
+plan_balance_input = Table(
+    "plan_balance_input", metadata,
+    Column("plan_id", Integer, ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("opening_result", Float),  # gecumuleerd budgettair resultaat vorig boekjaar (first year)
+    Column("unavailable_funds", Float, nullable=False, default=0.0),  # onbeschikbare gelden
+    Column("corrected_loan_outlays", Float),  # gecorrigeerde netto periodieke leningsuitgaven
+    Column("row_version", Integer, nullable=False, default=1),
+)
+
+# Early-warning rules as an organisation tuned them (the built-in defaults apply otherwise).
+signal_rule = Table(
+    "signal_rule", metadata,
+    Column("organisation", String(40), ForeignKey("organisation.code"), primary_key=True),
+    Column("code", String(40), primary_key=True),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("params", JSON, nullable=False, default=dict),
+    Column("row_version", Integer, nullable=False, default=1),
+    Column("updated_by", String(100)),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+# A signal that a rule raised: stays one row per (rule, subject) while it holds; resolved when
+# the rule no longer fires. Acknowledging keeps it visible, marked, with the comment.
+signal = Table(
+    "signal", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("organisation", String(40), ForeignKey("organisation.code"), nullable=False),
+    Column("plan_id", Integer, ForeignKey("plan.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", Integer, ForeignKey("plan_item.id", ondelete="CASCADE")),
+    Column("rule", String(40), nullable=False),
+    Column("subject", String(120), nullable=False),  # what it is about, e.g. "item:AC1", "kpi:12"
+    Column("state", String(12), nullable=False, default="open"),  # open, acknowledged, resolved
+    Column("severity", String(10), nullable=False, default="warning"),  # info, warning, critical
+    Column("message_nl", Text, nullable=False),
+    Column("message_en", Text, nullable=False),
+    Column("evidence", JSON, nullable=False, default=dict),
+    Column("owner", String(100)),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("acknowledged_by", String(100)),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("comment", Text, nullable=False, default=""),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("row_version", Integer, nullable=False, default=1),
+    UniqueConstraint("plan_id", "rule", "subject", name="uq_signal_plan_rule_subject"),
+)
+Index("ix_signal_org_state", signal.c.organisation, signal.c.state)
+
+# The texts of a report (opvolgingsrapportering, college report): one row per section, drafted,
+# submitted and approved like a status update; the audit log keeps every earlier text.
+report_section = Table(
+    "report_section", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("plan_id", Integer, ForeignKey("plan.id", ondelete="CASCADE"), nullable=False),
+    Column("report", String(20), nullable=False),  # opvolging, college
+    Column("period", String(20), nullable=False),  # the year (opvolging) or reporting period code
+    Column("code", String(40), nullable=False),  # assumptions, risks, or an organisation's own
+    Column("title_nl", String(300), nullable=False),
+    Column("title_en", String(300), nullable=False, default=""),
+    Column("position", Integer, nullable=False, default=0),
+    Column("body", Text, nullable=False, default=""),
+    Column("state", String(10), nullable=False, default="draft"),  # obmi.plans.model.UpdateState
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(100), nullable=False),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decided_by", String(100)),
+    Column("decision_comment", Text, nullable=False, default=""),
+    Column("row_version", Integer, nullable=False, default=1),
+    UniqueConstraint("plan_id", "report", "period", "code", name="uq_report_section_key"),
+)
+
+# Which data version changed what (kept small: one row per version and scope key), so that an
+# incremental export (the warehouse) rewrites only what changed since its last run.
+data_change = Table(
+    "data_change", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", BigInteger, nullable=False),
+    Column("scope", String(20), nullable=False),  # indicator, catalogue, geography, all, other
+    Column("key", String(80), nullable=False, default=""),  # the indicator code for scope indicator
+)
+Index("ix_data_change_version", data_change.c.version)
+
 # Order in which tables can be filled without breaking foreign keys (used by backup/restore).
 TABLE_ORDER = (area_level, area, area_geometry, area_link, organisation, indicator, import_run, rejected_row,
                observation, user_account, user_role, user_group, api_token, one_time_link, budget_entity, plan,
                plan_version, plan_item, plan_item_version, plan_amount, plan_config, reporting_period, status_update,
-               attachment, kpi, kpi_measurement, milestone, reminder_sent, audit_event)
+               attachment, kpi, kpi_measurement, milestone, reminder_sent, budget_line, plan_balance_input,
+               signal_rule, signal, report_section, audit_event)
 # Not in backups: the data state is this database's own (restore advances it), sessions and
 # sign-in attempts belong to the running installation (a restore signs everyone out).
-LOCAL_TABLES = (data_state, user_session, login_attempt)
+LOCAL_TABLES = (data_state, data_change, user_session, login_attempt)
