@@ -186,6 +186,8 @@ PERMISSIONS: dict[str, Permission] = {p.name: p for p in (
        "Upload a filled-in status sheet (each row also needs status.report on its item)."),
     _p("status.approve", organisation_role(*_STAFF), "write", "Approve or return submitted status updates."),
     _p("plans.remind", organisation_role(*_STAFF), "write", "Send the reminder digests of due and overdue updates."),
+    _p("finance.import", organisation_role(*_STAFF), "write",
+       "Import ramingen and realisaties from a finance-package export into a plan."),
 )}
 
 

@@ -5,6 +5,8 @@ kind, says which files it accepts, and reads one into what that kind's import co
     statbel    a Statbel open-data file: (layout, pyarrow table, typed)
     catalogue  indicator definitions: [(line or item, mapping)]
     geo        a folder of area definitions, aggregation tables and shapefiles: GeoBundle
+    plan       a plan file (obmi.plans.readers): PlanDraft
+    finance    a finance-package export, one reader per layout file (obmi.finance.layouts): FinanceDraft
 
 A new format is one more registered reader, not an edit of the imports."""
 
@@ -88,6 +90,12 @@ def _plan_readers() -> list[ImportReader]:
     return plan_readers()
 
 
+def _finance_readers() -> list[ImportReader]:
+    from obmi.finance.readers import finance_readers
+    return finance_readers()
+
+
 @hookimpl
 def obmi_import_readers() -> list[ImportReader]:
-    return _table_readers() + _statbel_readers() + _catalogue_readers() + _geo_readers() + _plan_readers()
+    return (_table_readers() + _statbel_readers() + _catalogue_readers() + _geo_readers() + _plan_readers()
+            + _finance_readers())

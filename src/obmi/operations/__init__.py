@@ -25,6 +25,13 @@ from obmi.operations.accounts import (
 )
 from obmi.operations.audit import AuditFilter, export_audit_csv, list_audit
 from obmi.operations.content import dashboard_view, list_dashboards, list_stories, story_view
+from obmi.operations.finance import (
+                                      balance_checks,
+                                      finance_overview,
+                                      finance_reconciliation,
+                                      import_finance,
+                                      set_balance_input,
+)
 from obmi.operations.followup import (
                                       add_attachment,
                                       add_kpi,
@@ -99,6 +106,7 @@ from obmi.operations.system import (
 )
 
 __all__ = [
+    "balance_checks", "finance_overview", "finance_reconciliation", "import_finance", "set_balance_input",
     "ItemFilter", "add_attachment", "add_budget_entity", "add_kpi", "add_milestone", "add_reporting_periods",
     "college_dashboard", "compare_plan_versions", "configure_followup", "confirm_no_change", "decide_status_update",
     "due_updates", "export_status_sheet", "followup_settings", "plan_owners", "public_plans",

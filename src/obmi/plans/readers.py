@@ -40,7 +40,7 @@ BUDGET_REGISTRATION = "budget-registration"
 
 Problem = tuple[int, str]
 
-# Header names per field, after `_normal_header` (lower case, `_`/`-` as spaces, no spaces
+# Header names per field, after `normal_header` (lower case, `_`/`-` as spaces, no spaces
 # around `/`). The first name of each field is the documented one.
 PLAN_COLUMNS: dict[str, tuple[str, ...]] = {
     "type": ("type", "soort", "niveau"),
@@ -242,7 +242,7 @@ def _diagnose_json(raw: bytes) -> Problem:
 
 # --- cells ------------------------------------------------------------------------------------
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """A cell as trimmed text; Excel's whole floats (12.0) without their decimals."""
     if value is None:
         return ""
@@ -292,7 +292,7 @@ def parse_date(value: Any) -> str:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    text = _text(value)
+    text = cell_text(value)
     match = _DAY_FIRST.match(text)
     try:
         if match:
@@ -306,7 +306,7 @@ def parse_date(value: Any) -> str:
 def parse_priority(value: Any) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
-    text = _text(value).lower()
+    text = cell_text(value).lower()
     if not text:
         return None
     if text in TRUE_WORDS:
@@ -316,9 +316,9 @@ def parse_priority(value: Any) -> bool | None:
     raise ValueError(f"{text!r} is not ja/nee, true/false or 1/0")
 
 
-def _beleidsveld(value: Any) -> tuple[str, str | None]:
+def parse_beleidsveld(value: Any) -> tuple[str, str | None]:
     """(beleidsveld, beleidsitem or None) of a cell holding either; Excel turns 0200 into 200."""
-    text = _text(value)
+    text = cell_text(value)
     if text.isdigit() and len(text) < 4:
         text = text.zfill(4)
     veld, given = parse_beleidsitem(text)
@@ -420,7 +420,7 @@ class _JsonPlan:
         return out
 
     def _check_organisation(self, number: int, record: dict[str, Any]) -> None:
-        nis, name = _text(record.get("nis_code")), _text(record.get("municipality"))
+        nis, name = cell_text(record.get("nis_code")), cell_text(record.get("municipality"))
         if not nis:
             return
         if not self.nis_code:
@@ -432,7 +432,7 @@ class _JsonPlan:
 
     def _items_of(self, number: int, record: dict[str, Any]) -> list[ItemDraft]:
         """The record's beleidsdoelstelling (if any), actieplan and actie, top first."""
-        bd, ap, ac = (_text(record.get(f"{level}_code")) for level in ("bd", "ap", "ac"))
+        bd, ap, ac = (cell_text(record.get(f"{level}_code")) for level in ("bd", "ap", "ac"))
         if not ac:
             self.problems.append((number, "ac_code is empty: each record is one actie"))
             return []
@@ -481,7 +481,7 @@ class _JsonPlan:
 
 
 def _titles(record: dict[str, Any], level: str) -> tuple[str, str]:
-    return _text(record.get(f"{level}_short")), _text(record.get(f"{level}_long"))
+    return cell_text(record.get(f"{level}_short")), cell_text(record.get(f"{level}_long"))
 
 
 def _differences(item: ItemDraft, seen: ItemDraft) -> list[str]:
@@ -501,8 +501,8 @@ def _differences(item: ItemDraft, seen: ItemDraft) -> list[str]:
 
 # --- tables (plan-table, budget-registration) ---------------------------------------------------
 
-def _normal_header(name: Any) -> str:
-    text = re.sub(r"[_\-\s]+", " ", _text(name).lower()).strip()
+def normal_header(name: Any) -> str:
+    text = re.sub(r"[_\-\s]+", " ", cell_text(name).lower()).strip()
     return re.sub(r"\s*/\s*", "/", text)
 
 
@@ -511,7 +511,7 @@ def _header_year(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _field_of(name: str, columns: dict[str, tuple[str, ...]]) -> str | None:
+def field_of(name: str, columns: dict[str, tuple[str, ...]]) -> str | None:
     return next((key for key, names in columns.items() if name in names), None)
 
 
@@ -519,13 +519,13 @@ def _header(path: Path) -> list[str] | None:
     """The header of a table file, or None when no table reader can read it."""
     try:
         header, rows = read_table(path)
-        _close(rows)
+        close_rows(rows)
     except Exception:  # sniffing: any failure means "not a table"
         return None
-    return [_text(h) for h in header]
+    return [cell_text(h) for h in header]
 
 
-def _close(rows: Any) -> None:
+def close_rows(rows: Any) -> None:
     # read_table's CSV rows hold the file open until iterated: start and stop to release it.
     if isinstance(rows, Iterator):
         next(rows, None)
@@ -534,21 +534,21 @@ def _close(rows: Any) -> None:
             close()
 
 
-def _fields_in(path: Path, columns: dict[str, tuple[str, ...]]) -> set[str]:
+def fields_in(path: Path, columns: dict[str, tuple[str, ...]]) -> set[str]:
     header = _header(path) or []
-    return {f for f in (_field_of(_normal_header(h), columns) for h in header) if f}
+    return {f for f in (field_of(normal_header(h), columns) for h in header) if f}
 
 
 def accepts_plan_table(path: Path) -> bool:
-    return {"type", "code"} <= _fields_in(path, PLAN_COLUMNS)
+    return {"type", "code"} <= fields_in(path, PLAN_COLUMNS)
 
 
 def accepts_budget_registration(path: Path) -> bool:
-    return {"actie", "account"} <= _fields_in(path, BUDGET_COLUMNS)
+    return {"actie", "account"} <= fields_in(path, BUDGET_COLUMNS)
 
 
 @dataclass
-class _Columns:
+class Columns:
     """Where each field and year is in a table's header, and what is wrong with the header."""
     fields: dict[str, int] = field(default_factory=dict)
     years: dict[int, int] = field(default_factory=dict)
@@ -556,21 +556,21 @@ class _Columns:
     problems: list[Problem] = field(default_factory=list)
 
     @classmethod
-    def of(cls, header: list[str], columns: dict[str, tuple[str, ...]]) -> _Columns:
+    def of(cls, header: list[str], columns: dict[str, tuple[str, ...]]) -> Columns:
         found = cls()
         for index, name in enumerate(header):
-            normal = _normal_header(name)
-            key, year = _field_of(normal, columns), _header_year(normal)
+            normal = normal_header(name)
+            key, year = field_of(normal, columns), _header_year(normal)
             if key is not None:
                 duplicate = found.fields.setdefault(key, index) != index
             elif year is not None:
                 duplicate = found.years.setdefault(year, index) != index
             else:
                 if normal:
-                    found.unknown.append(_text(name))
+                    found.unknown.append(cell_text(name))
                 continue
             if duplicate:
-                found.problems.append((1, f"column '{_text(name)}' appears twice"))
+                found.problems.append((1, f"column '{cell_text(name)}' appears twice"))
         return found
 
     def get(self, row: tuple[Any, ...], key: str) -> Any:
@@ -578,12 +578,12 @@ class _Columns:
         return row[index] if index is not None and index < len(row) else None
 
 
-def _rows(path: Path, problems: list[Problem]) -> tuple[list[str], Iterable[tuple[int, tuple[Any, ...]]]]:
+def table_rows(path: Path, problems: list[Problem]) -> tuple[list[str], Iterable[tuple[int, tuple[Any, ...]]]]:
     header, rows = read_table(path)
-    return [_text(h) for h in header], _guarded(rows, problems)
+    return [cell_text(h) for h in header], guarded_rows(rows, problems)
 
 
-def _guarded(rows: Iterable[tuple[int, tuple[Any, ...]]], problems: list[Problem]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+def guarded_rows(rows: Iterable[tuple[int, tuple[Any, ...]]], problems: list[Problem]) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """The rows, stopping with a problem (not a stack trace) where the file turns unreadable."""
     import csv
     last = 1
@@ -596,20 +596,20 @@ def _guarded(rows: Iterable[tuple[int, tuple[Any, ...]]], problems: list[Problem
                                    "binary data, or text in another encoding than UTF-8?)"))
 
 
-def _check_width(line: int, row: tuple[Any, ...], width: int, problems: list[Problem]) -> bool:
-    extra = [v for v in row[width:] if _text(v)]
+def check_width(line: int, row: tuple[Any, ...], width: int, problems: list[Problem]) -> bool:
+    extra = [v for v in row[width:] if cell_text(v)]
     if extra:
         problems.append((line, f"{len(row)} cells but the header has {width} columns (a decimal comma in a "
                                "comma-separated file? use ; as separator or quote the amounts)"))
     return not extra
 
 
-def _row_amounts(line: int, row: tuple[Any, ...], columns: _Columns, make: Callable[[int, float], AmountLine],
+def _row_amounts(line: int, row: tuple[Any, ...], columns: Columns, make: Callable[[int, float], AmountLine],
                  problems: list[Problem]) -> list[AmountLine]:
     amounts = []
     for year, index in sorted(columns.years.items()):
         value = row[index] if index < len(row) else None
-        if not _text(value):
+        if not cell_text(value):
             continue  # an empty cell is no amount, not zero
         try:
             amounts.append(make(year, parse_amount(value)))
@@ -618,7 +618,7 @@ def _row_amounts(line: int, row: tuple[Any, ...], columns: _Columns, make: Calla
     return amounts
 
 
-def _parsed(line: int, column: str, parse: Callable[[Any], Any], value: Any, problems: list[Problem]) -> Any:
+def parsed_cell(line: int, column: str, parse: Callable[[Any], Any], value: Any, problems: list[Problem]) -> Any:
     """parse(value), or None with a problem naming the column."""
     try:
         return parse(value)
@@ -627,8 +627,8 @@ def _parsed(line: int, column: str, parse: Callable[[Any], Any], value: Any, pro
         return None
 
 
-def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda value: parse(value) if _text(value) or isinstance(value, (date, bool)) else None
+def optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: parse(value) if cell_text(value) or isinstance(value, (date, bool)) else None
 
 
 # --- plan-table -------------------------------------------------------------------------------
@@ -636,8 +636,8 @@ def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def read_plan_table(path: Path) -> PlanDraft:
     """One item per line; year columns hold its planned amounts (uitgave)."""
     problems: list[Problem] = []
-    header, rows = _rows(path, problems)
-    columns = _Columns.of(header, PLAN_COLUMNS)
+    header, rows = table_rows(path, problems)
+    columns = Columns.of(header, PLAN_COLUMNS)
     problems += columns.problems
     if columns.unknown:
         known = ", ".join(names[0].replace(" ", "_") for names in PLAN_COLUMNS.values())
@@ -648,33 +648,33 @@ def read_plan_table(path: Path) -> PlanDraft:
     # The lines are read even under a wrong header: unknown columns are left out, and the user
     # gets every problem of the file at once.
     for line, row in rows:
-        if _check_width(line, row, len(header), problems):
+        if check_width(line, row, len(header), problems):
             _plan_row(line, row, columns, draft, problems)
     if problems:
         raise ImportRejected(f"{len(problems)} problems in the plan table", problems)
     return draft
 
 
-def _plan_row(line: int, row: tuple[Any, ...], columns: _Columns, draft: PlanDraft, problems: list[Problem]) -> None:
+def _plan_row(line: int, row: tuple[Any, ...], columns: Columns, draft: PlanDraft, problems: list[Problem]) -> None:
     before = len(problems)
-    kind = _parsed(line, "type", _kind, columns.get(row, "type"), problems)
-    item = ItemDraft(_text(columns.get(row, "code")), kind or ItemKind.ACTIE, line,
-                     parent=_text(columns.get(row, "parent")) or None,
-                     title_short=_text(columns.get(row, "title_short")),
-                     title_long=_text(columns.get(row, "title_long")),
-                     description=_text(columns.get(row, "description")),
-                     owner=_text(columns.get(row, "owner")) or None,
-                     department=_text(columns.get(row, "department")) or None,
-                     mandataris=_text(columns.get(row, "mandataris")) or None,
+    kind = parsed_cell(line, "type", _kind, columns.get(row, "type"), problems)
+    item = ItemDraft(cell_text(columns.get(row, "code")), kind or ItemKind.ACTIE, line,
+                     parent=cell_text(columns.get(row, "parent")) or None,
+                     title_short=cell_text(columns.get(row, "title_short")),
+                     title_long=cell_text(columns.get(row, "title_long")),
+                     description=cell_text(columns.get(row, "description")),
+                     owner=cell_text(columns.get(row, "owner")) or None,
+                     department=cell_text(columns.get(row, "department")) or None,
+                     mandataris=cell_text(columns.get(row, "mandataris")) or None,
                      tags=_tags(columns.get(row, "tags")))
-    item.beleidsdomein = _parsed(line, "beleidsdomein", _optional(lambda v: domain_of(_text(v))),
+    item.beleidsdomein = parsed_cell(line, "beleidsdomein", optional(lambda v: domain_of(cell_text(v))),
                                  columns.get(row, "beleidsdomein"), problems)
-    veld = _parsed(line, "beleidsveld", _optional(_beleidsveld), columns.get(row, "beleidsveld"), problems)
+    veld = parsed_cell(line, "beleidsveld", optional(parse_beleidsveld), columns.get(row, "beleidsveld"), problems)
     if veld:
         item.beleidsveld, item.beleidsitem = veld
-    item.priority = _parsed(line, "priority", parse_priority, columns.get(row, "priority"), problems)
-    item.start = _parsed(line, "start", _optional(parse_date), columns.get(row, "start"), problems)
-    item.end = _parsed(line, "end", _optional(parse_date), columns.get(row, "end"), problems)
+    item.priority = parsed_cell(line, "priority", parse_priority, columns.get(row, "priority"), problems)
+    item.start = parsed_cell(line, "start", optional(parse_date), columns.get(row, "start"), problems)
+    item.end = parsed_cell(line, "end", optional(parse_date), columns.get(row, "end"), problems)
     amounts = _row_amounts(line, row, columns, lambda year, amount: AmountLine(item.code, year, amount, line), problems)
     if len(problems) == before:
         draft.items.append(item)
@@ -682,15 +682,15 @@ def _plan_row(line: int, row: tuple[Any, ...], columns: _Columns, draft: PlanDra
 
 
 def _kind(value: Any) -> ItemKind:
-    text = _normal_header(value)
+    text = normal_header(value)
     if text not in KIND_NAMES:
         names = ", ".join(kind_name(kind) for kind in ItemKind)
-        raise ValueError(f"{_text(value)!r} is not a kind of item ({names}, or BD/AP/AC/PR/RW)")
+        raise ValueError(f"{cell_text(value)!r} is not a kind of item ({names}, or BD/AP/AC/PR/RW)")
     return KIND_NAMES[text]
 
 
 def _tags(value: Any) -> tuple[str, ...]:
-    return tuple(tag.strip() for tag in re.split(r"[;,]", _text(value)) if tag.strip())
+    return tuple(tag.strip() for tag in re.split(r"[;,]", cell_text(value)) if tag.strip())
 
 
 # --- budget-registration ----------------------------------------------------------------------
@@ -699,8 +699,8 @@ def read_budget_registration(path: Path) -> PlanDraft:
     """Budget lines (actie × beleidsitem × algemene rekening × enveloppe × direction) with one
     amount per year column: the amounts of the plan's acties, its structure left as it is."""
     problems: list[Problem] = []
-    header, rows = _rows(path, problems)
-    columns = _Columns.of(header, BUDGET_COLUMNS)
+    header, rows = table_rows(path, problems)
+    columns = Columns.of(header, BUDGET_COLUMNS)
     problems += columns.problems
     missing = [BUDGET_COLUMNS[key][0] for key in BUDGET_REQUIRED if key not in columns.fields]
     if missing:
@@ -709,28 +709,28 @@ def read_budget_registration(path: Path) -> PlanDraft:
         problems.append((1, "no year columns (such as 2026): a budget registration gives amounts per year"))
     draft = PlanDraft(layout=BUDGET_REGISTRATION, amounts_only=True)
     if problems:
-        _close(rows)  # the header is wrong: every line would only repeat it
+        close_rows(rows)  # the header is wrong: every line would only repeat it
     if columns.unknown:
         # Finance packages add descriptive columns (omschrijving, …): read past them, but say so.
         draft.notes.append(f"columns not read: {', '.join(columns.unknown)}")
     if not problems:
         for line, row in rows:
-            if _check_width(line, row, len(header), problems):
+            if check_width(line, row, len(header), problems):
                 draft.amounts += _budget_row(line, row, columns, problems)
     if problems:
         raise ImportRejected(f"{len(problems)} problems in the budget registration", problems)
     return draft
 
 
-def _budget_row(line: int, row: tuple[Any, ...], columns: _Columns, problems: list[Problem]) -> list[AmountLine]:
+def _budget_row(line: int, row: tuple[Any, ...], columns: Columns, problems: list[Problem]) -> list[AmountLine]:
     before = len(problems)
-    actie = _text(columns.get(row, "actie"))
+    actie = cell_text(columns.get(row, "actie"))
     if not actie:
         problems.append((line, "actie is empty"))
-    veld = _parsed(line, "beleidsitem", _beleidsveld, columns.get(row, "beleidsitem"), problems)
-    account = _parsed(line, "algemene rekening", _account, columns.get(row, "account"), problems)
-    direction = _parsed(line, "uitgave/ontvangst", _direction, columns.get(row, "direction"), problems)
-    envelope = _text(columns.get(row, "envelope")) or None
+    veld = parsed_cell(line, "beleidsitem", parse_beleidsveld, columns.get(row, "beleidsitem"), problems)
+    account = parsed_cell(line, "algemene rekening", parse_account, columns.get(row, "account"), problems)
+    direction = parsed_cell(line, "uitgave/ontvangst", parse_direction, columns.get(row, "direction"), problems)
+    envelope = cell_text(columns.get(row, "envelope")) or None
     template = AmountLine(actie, 0, 0.0, line, direction or "uitgave",
                           (veld[1] or veld[0]) if veld else None, account, envelope)
     amounts = _row_amounts(line, row, columns, lambda year, amount: replace(template, year=year, amount=amount),
@@ -738,15 +738,15 @@ def _budget_row(line: int, row: tuple[Any, ...], columns: _Columns, problems: li
     return amounts if len(problems) == before else []
 
 
-def _account(value: Any) -> str:
-    text = _text(value)
+def parse_account(value: Any) -> str:
+    text = cell_text(value)
     if not _ACCOUNT.match(text):
         raise ValueError(f"{text!r} is not an algemene rekening (seven digits, e.g. 6479999)")
     return text
 
 
-def _direction(value: Any) -> str:
-    text = _text(value).lower()
+def parse_direction(value: Any) -> str:
+    text = cell_text(value).lower()
     if text not in DIRECTIONS:
-        raise ValueError(f"{_text(value)!r} is not U/O, uitgave or ontvangst")
+        raise ValueError(f"{cell_text(value)!r} is not U/O, uitgave or ontvangst")
     return DIRECTIONS[text]
