@@ -508,6 +508,26 @@ def demo_cmd(database: Path = typer.Option(Path("obmi-demo.db"), help="SQLite fi
         _run_server(ctx, port)
 
 
+# --- exports (the warehouse) --------------------------------------------------------------------
+
+export_app = typer.Typer(help="Exports for other tools: the warehouse (Parquet star schema).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("warehouse")
+def export_warehouse_cmd(directory: Path = typer.Argument(..., help="Folder of the warehouse (created if needed)."),
+                         audience: str = typer.Option("public", help="public (what anyone may see) or internal "
+                                                                     "(what the acting user sees of the organisation)."),
+                         org: Optional[str] = typer.Option(None, "--org", help="internal: the organisation "
+                                                                               "(default: the user's)."),
+                         full: bool = typer.Option(False, "--full", help="Rewrite every file, not only what "
+                                                                         "changed since the previous export.")) -> None:
+    """Write the warehouse star schema as Parquet (DuckDB, Spark, Trino read it as it is); a second
+    export rewrites only what changed since the previous one (by data version)."""
+    result = ops.export_warehouse(_context(), directory, audience=audience, organisation=org, full=full)
+    typer.echo(result.summary())
+
+
 def main() -> None:
     try:
         app()

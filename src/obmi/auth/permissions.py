@@ -168,6 +168,9 @@ PERMISSIONS: dict[str, Permission] = {p.name: p for p in (
     _p("indicator.write", writes_indicator, "write", "Change one indicator's definition or data."),
     _p("imports.read", organisation_role(*_ANALYSTS), "read", "See import runs and their rejected rows."),
     _p("reports.export", organisation_role(*_ANALYSTS), "read", "Write report files (PDF fact sheets) on this machine."),
+    _p("warehouse.export", organisation_role(*_ANALYSTS, Role.EDITOR), "write",
+       "Write the warehouse (star schema as Parquet) on this machine: audience public, or internal (what the "
+       "actor sees of the organisation). Audited."),
     _p("users.read", manages_users, "read", "List users and their roles."),
     _p("users.manage", manages_users, "write", "Add users, change roles and groups, disable, reset passwords."),
     _p("organisations.read", signed_in, "read", "See organisations (one's own; administrators: all)."),

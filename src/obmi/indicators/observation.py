@@ -61,8 +61,8 @@ class Observation(NamedTuple):
 
     def withheld(self, reason: str | None = None) -> Observation:
         """The published form of a suppressed observation: no value of any kind."""
-        return self._replace(status=Status.SUPPRESSED, value=None, numerator=None, denominator=None, n=None,
-                             ci_low=None, ci_high=None, disclosure=reason or self.disclosure)
+        return self._replace(status=Status.SUPPRESSED, **dict.fromkeys(VALUE_FIELDS),  # type: ignore[arg-type]
+                             disclosure=reason or self.disclosure)
 
 
 def same_values(a: Observation, b: Observation) -> bool:

@@ -104,6 +104,7 @@ from obmi.operations.system import (
                                       restore_database,
                                       upgrade_database,
 )
+from obmi.operations.warehouse import WarehouseExport, export_warehouse
 
 __all__ = [
     "balance_checks", "finance_overview", "finance_reconciliation", "import_finance", "set_balance_input",
@@ -123,4 +124,5 @@ __all__ = [
     "list_organisations", "list_stories", "list_tokens", "list_users", "login", "login_external", "logout",
     "query_observations", "rederive_all", "reset_password", "restore_database", "revoke_token", "search",
     "send_password_reset", "set_password", "story_view", "update_user", "upgrade_database",
+    "WarehouseExport", "export_warehouse",
 ]

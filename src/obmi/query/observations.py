@@ -4,13 +4,14 @@ stored disclosure decisions applied."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
 from obmi.errors import Conflict, ValidationError
 from obmi.geo.codes import AreaKey
 from obmi.indicators.catalogue import Indicator
-from obmi.indicators.observation import Observation, Status
+from obmi.indicators.observation import VALUE_FIELDS, Observation, Status
 from obmi.indicators.periods import parse_period, sort_periods
 from obmi.query.areas import areas_of_level
 from obmi.query.visibility import CatalogueView
@@ -52,6 +53,58 @@ def publish(ind: Indicator, rows: list[Observation]) -> list[Observation]:
     """The last step of every read: withheld cells lose every value; values are rounded to the
     indicator's decimals."""
     return [_round(row.withheld() if row.disclosure else row, ind.decimals) for row in rows]
+
+
+# What publish() does to every row, as one definition for both forms below: a withheld cell
+# (a disclosure decision) loses every value field and reads "suppressed"; these are rounded.
+WITHHELD_FIELDS = VALUE_FIELDS
+ROUNDED_FIELDS = ("value", "ci_low", "ci_high")
+
+
+def publish_batch(ind: Indicator, batch: Any) -> Any:
+    """publish() for a pyarrow RecordBatch or Table of one indicator's observations (the bulk
+    channels: the warehouse export). Columns `disclosure`, `status` and the value fields."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    withheld = pc.is_valid(batch.column("disclosure"))
+    columns = {}
+    for name in batch.schema.names:
+        column = batch.column(name)
+        if name in WITHHELD_FIELDS:
+            column = pc.if_else(withheld, pa.scalar(None, column.type), column)
+        elif name == "status":
+            column = pc.if_else(withheld, pa.scalar(str(Status.SUPPRESSED), column.type), column)
+        if name in ROUNDED_FIELDS:
+            column = round_like_python(column, ind.decimals)
+        columns[name] = column
+    return type(batch).from_pydict(columns, schema=batch.schema)
+
+
+def round_like_python(column: Any, decimals: int) -> Any:
+    """Python's round(x, decimals) over a float column (nulls kept): numpy's rint of x·10^d,
+    which equals the correctly rounded result except where x·10^d lands exactly on a half (or
+    is too large to scale exactly): those few values are rounded by Python itself."""
+    import numpy as np
+    import pyarrow as pa
+    if isinstance(column, pa.ChunkedArray):
+        return pa.chunked_array([round_like_python(c, decimals) for c in column.chunks], type=column.type)
+    if len(column) == 0 or column.null_count == len(column):
+        return column
+    values = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
+    nulls = np.asarray(column.is_null().to_numpy(zero_copy_only=False))
+    if not 0 <= decimals <= 15:
+        risky = ~nulls
+        rounded = values.copy()
+    else:
+        scale = 10.0 ** decimals
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = values * scale
+            rounded = np.rint(scaled) / scale
+            risky = ~nulls & (~np.isfinite(scaled) | (np.abs(scaled) >= 2.0 ** 52)
+                              | (np.abs(scaled - np.floor(scaled)) == 0.5))
+    for i in np.flatnonzero(risky):
+        rounded[i] = round(float(values[i]), decimals)
+    return pa.array(rounded, type=column.type, mask=nulls)
 
 
 def _round(row: Observation, decimals: int) -> Observation:
