@@ -35,9 +35,10 @@ token_app = typer.Typer(help="API tokens for machines (Power BI, Excel, scripts)
 org_app = typer.Typer(help="Organisations hosted by this installation.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log of every change.", no_args_is_help=True)
 plan_app = typer.Typer(help="Beleidsopvolging: plans, reporting periods, reminders.", no_args_is_help=True)
+finance_app = typer.Typer(help="Finance of a plan: figures, reconciliation, balance checks.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (import_app, "import"), (catalogue_app, "catalogue"), (report_app, "report"),
                   (user_app, "user"), (token_app, "token"), (org_app, "org"), (audit_app, "audit"),
-                  (plan_app, "plan")):
+                  (plan_app, "plan"), (finance_app, "finance")):
     app.add_typer(sub, name=name)
 
 EXIT_CODES = {ValidationError: 2, NotFound: 3, NotAllowed: 4, Conflict: 5}
@@ -186,6 +187,23 @@ def import_plan_cmd(files: list[Path], org: Optional[str] = typer.Option(None, "
         typer.echo(f"  {line}")
 
 
+@import_app.command("finance")
+def import_finance_cmd(files: list[Path], org: Optional[str] = typer.Option(None, "--org", help="Organisation code."),
+                       plan: Optional[str] = typer.Option(None, help="Plan code (default: the organisation's latest)."),
+                       layout: Optional[str] = typer.Option(None, help="Finance-package layout (obmi, cipal, cevi; "
+                                                                        "default: recognised by the columns)."),
+                       keep_unplanned: bool = typer.Option(False, "--keep-unplanned",
+                                                           help="Keep lines of acties not in the plan (they show in "
+                                                                "the reconciliation) instead of refusing the file."),
+                       dry_run: bool = DRY_RUN, report: Optional[Path] = REPORT) -> None:
+    """Import ramingen and realisaties from finance-package exports (CSV/XLSX). A file replaces the
+    plan's lines of the kinds and years it holds; the same file again changes nothing."""
+    ctx = _context()
+    typer.echo(_run_import(lambda: ops.import_finance(ctx, files, organisation=org, plan=plan, layout=layout,
+                                                      keep_unplanned=keep_unplanned, dry_run=dry_run),
+                           report).summary())
+
+
 @plan_app.command("summary")
 def plan_summary_cmd(org: Optional[str] = typer.Option(None, "--org", help="Organisation code."),
                      plan: Optional[str] = typer.Option(None, help="Plan code (default: the latest)."),
@@ -226,6 +244,61 @@ def plan_remind_cmd(org: Optional[str] = typer.Option(None, "--org", help="Organ
     for sent in run.sent:
         typer.echo(f"{sent['user']}: {sent['kind']} — {', '.join(sent['items'])}")
     typer.echo(f"{len(run.sent)} digests sent, {run.skipped} skipped (sent already or no e-mail address)")
+
+
+def _plan_id(ctx: Context, org: Optional[str], plan: Optional[str]) -> int:
+    plans = ops.list_plans(ctx, organisation=org)
+    found = [p for p in plans if plan is None or p.code == plan]
+    if not found:
+        raise NotFound(f"no plan {plan}" if plan else "no plan: import one first (obmi import plan)")
+    return found[-1].id
+
+
+FIN_ORG = typer.Option(None, "--org", help="Organisation code.")
+FIN_PLAN = typer.Option(None, help="Plan code (default: the latest).")
+FIN_VERSION = typer.Option(None, help="Plan version (default: the latest).")
+
+
+@finance_app.command("overview")
+def finance_overview_cmd(org: Optional[str] = FIN_ORG, plan: Optional[str] = FIN_PLAN,
+                         version: Optional[int] = FIN_VERSION,
+                         year: Optional[int] = typer.Option(None, help="Year (default: this year within the plan)."),
+                         level: str = typer.Option("beleidsdoelstelling", help="Items of this kind, or domain, "
+                                                                               "economic")) -> None:
+    """Planned vs. realised per item (or beleidsdomein, economic category) for one year, as CSV:
+    planned and realised uitgaven and ontvangsten, bestedingsgraad, forecasts."""
+    ctx = _context()
+    view = ops.finance_overview(ctx, _plan_id(ctx, org, plan), version=version, year=year)
+    from obmi.finance.export import overview_rows
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerows(overview_rows(view.figures, view.year, level))
+
+
+@finance_app.command("reconcile")
+def finance_reconcile_cmd(org: Optional[str] = FIN_ORG, plan: Optional[str] = FIN_PLAN,
+                          version: Optional[int] = FIN_VERSION) -> None:
+    """Every difference between the imported ramingen and the plan's amounts, with its reason."""
+    ctx = _context()
+    report = ops.finance_reconciliation(ctx, _plan_id(ctx, org, plan), version=version)
+    from obmi.finance.export import reconciliation_rows
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerows(reconciliation_rows(report.reconciliation))
+
+
+@finance_app.command("balance")
+def finance_balance_cmd(org: Optional[str] = FIN_ORG, plan: Optional[str] = FIN_PLAN,
+                        version: Optional[int] = FIN_VERSION) -> None:
+    """The BBC 2020 balance checks per plan year: budgettair resultaat, beschikbaar budgettair
+    resultaat (≥ 0 every year), AFM (≥ 0 in the last year) and the gecorrigeerde AFM."""
+    ctx = _context()
+    report = ops.balance_checks(ctx, _plan_id(ctx, org, plan), version=version)
+    from obmi.finance.export import balance_rows
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerows(balance_rows(report.balance))
+    typer.echo(f"# toestandsevenwicht (beschikbaar budgettair resultaat >= 0): "
+               f"{'ok' if report.balance.available_ok else 'NIET ok: ' + ', '.join(map(str, report.balance.failing_years()))}"
+               f"; structureel evenwicht (AFM laatste jaar >= 0): {'ok' if report.balance.afm_ok else 'NIET ok'}",
+               err=True)
 
 
 @app.command("derive")

@@ -25,6 +25,8 @@ class AccountClass:
     role: str  # "", interest_paid, interest_received, loan, loan_granted
     label_nl: str
     label_en: str
+    economic_nl: str  # the economic category's name (several prefixes may share one)
+    economic_en: str
 
 
 @lru_cache(maxsize=1)
@@ -32,7 +34,8 @@ def account_classes() -> tuple[AccountClass, ...]:
     with DATA.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     classes = [AccountClass(r["prefix"], Category(r["category"]), tuple(Flow(d) for d in r["directions"].split()),
-                            r["economic"], r["role"], r["label_nl"], r["label_en"]) for r in rows]
+                            r["economic"], r["role"], r["label_nl"], r["label_en"], r["economic_nl"],
+                            r["economic_en"]) for r in rows]
     return tuple(sorted(classes, key=lambda c: -len(c.prefix)))
 
 
@@ -44,10 +47,10 @@ def class_of(account: str | None) -> AccountClass | None:
 
 
 def economic_labels() -> dict[str, tuple[str, str]]:
-    """economic category → (nl, en), in the order of the file (shortest prefix per category)."""
+    """economic category → (nl, en)."""
     labels: dict[str, tuple[str, str]] = {}
     for c in sorted(account_classes(), key=lambda c: (len(c.prefix), c.prefix)):
-        labels.setdefault(c.economic, (c.label_nl, c.label_en))
+        labels.setdefault(c.economic, (c.economic_nl, c.economic_en))
     labels.setdefault("onbekend", ("Zonder algemene rekening", "Without account"))
     return labels
 

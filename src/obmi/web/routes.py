@@ -10,6 +10,19 @@ from obmi.hookspecs import hookimpl
 
 @hookimpl
 def obmi_routers() -> list[Any]:
-    from obmi.web import admin, api, api_admin, auth_pages, downloads, oidc, pages, plans_api, plans_pages, system
-    return [system.router, api.router, api_admin.router, plans_api.router, downloads.router, auth_pages.router,
-            oidc.router, admin.router, plans_pages.router, pages.router]
+    from obmi.web import (
+        admin,
+        api,
+        api_admin,
+        auth_pages,
+        downloads,
+        finance_api,
+        finance_pages,
+        oidc,
+        pages,
+        plans_api,
+        plans_pages,
+        system,
+    )
+    return [system.router, api.router, api_admin.router, plans_api.router, finance_api.router, downloads.router,
+            auth_pages.router, oidc.router, admin.router, plans_pages.router, finance_pages.router, pages.router]
