@@ -249,6 +249,8 @@ CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     "factsheet_pdf": (lambda c, w: ops.factsheet_pdf(c, "gewest", "2000"), ALL),
     "export_factsheets": (lambda c, w: ops.export_factsheets(c, "belgie", w.tmp / w.fresh("pdf-")),
                           {ADMIN, ORG_ADMIN, COORD, ANALYST, COORD_B, ORG_ADMIN_B, READ_TOKEN}),
+    "export_warehouse": (lambda c, w: ops.export_warehouse(c, w.tmp / w.fresh("warehouse-")),
+                         {ADMIN, ORG_ADMIN, COORD, ANALYST, EDITOR, COORD_B, ORG_ADMIN_B}),
     "search": (lambda c, w: ops.search(c, "gent"), ALL),
     # the installation
     "upgrade_database": (lambda c, w: ops.upgrade_database(c, dry_run=True), {ADMIN}),

@@ -490,3 +490,12 @@ def test_the_incremental_plan():
         assert found.full and found.reason == reason and found.write_partitions == set(sig)
     assert wh.plan_export(None, epoch="e", version=1, audience="public", scope="public", changes=None,
                           signatures=sig).full
+
+
+def test_the_documented_queries_are_the_tested_ones():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "warehouse.md").read_text(encoding="utf-8")
+    for sql in (q_planned_per_domain("DIR"), q_priority_behind("DIR"),
+                q_indicator_per_wijk("DIR", WIJK, "2024", MECHELEN)):
+        assert sql.strip() in doc
+    for name in wh.TABLES:
+        assert f"### {name} " in doc

@@ -10,6 +10,7 @@ column into an Arrow array at once. Both run inside the caller's transaction (th
 from __future__ import annotations
 
 import io
+import itertools
 from typing import Any, Iterable, Iterator
 
 import pyarrow as pa
@@ -95,8 +96,12 @@ def _stream_copy(conn: Connection, stmt: Select[Any], schema: pa.Schema) -> Iter
     raw = conn.connection.driver_connection
     with raw.cursor() as cursor:  # type: ignore[union-attr]
         with cursor.copy(f"COPY ({_sql(conn, stmt)}) TO STDOUT (FORMAT csv)") as copy:
+            chunks = iter(copy)
+            first = next(chunks, None)
+            if first is None:
+                return  # no rows (Arrow's reader refuses an empty file)
             reader = pacsv.open_csv(
-                io.BufferedReader(_CopyStream(iter(copy)), buffer_size=1 << 20),
+                io.BufferedReader(_CopyStream(itertools.chain([first], chunks)), buffer_size=1 << 20),
                 read_options=pacsv.ReadOptions(column_names=schema.names, block_size=8 << 20),
                 parse_options=pacsv.ParseOptions(newlines_in_values=True),
                 # COPY writes NULL as an empty unquoted field and "" as a quoted one.
