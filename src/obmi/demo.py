@@ -12,8 +12,11 @@ operations, acting as the demo users, so the audit log reads as it would in use.
 
 from __future__ import annotations
 
+import csv
 import shutil
+import tempfile
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
@@ -119,7 +122,59 @@ def build_demo_plan(ctx: Context, echo: Callable[[str], None] = print) -> int:
     _kpis(coordinator, owner, ids, items, tops[0], projects[1])
     _milestones(coordinator, owner, ids, projects)
     _status_updates(coordinator, owner, ids, [row["code"] for row in reporting])
+    echo(_finance(coordinator, org).summary())
     return result.plan_id
+
+
+# Fictional finance for the fictional plan: the ramingen are the plan's own amounts on an
+# operating or an investment account, plus taxes, a loan and its interest and repayments that keep
+# the plan in balance; the realisaties of the quarters begun are fixed shares of the raming.
+SPEND_SHARES = (0.55, 0.7, 0.85, 1.0, 1.15)  # of the raming by year end, per item in turn
+
+
+def _finance(coordinator: Context, org: str) -> Any:
+    with PLAN_FILE.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    years = [int(h) for h in rows[0] if h.isdigit()]
+    today = date.today()
+    lines: list[list[object]] = []
+    spent: dict[int, float] = {year: 0.0 for year in years}
+    for n, row in enumerate(r for r in rows if r["type"] in REPORTING):
+        account = "6100000" if row["type"] == "reguliere_werking" or n % 3 else "2200000"
+        share = SPEND_SHARES[n % len(SPEND_SHARES)]
+        for year in years:
+            amount = float(row[str(year)] or 0)
+            if not amount:
+                continue
+            spent[year] += amount
+            lines.append([row["code"], year, "", account, "U", amount, "raming"])
+            if year == today.year:
+                begun = (today.month - 1) // 3 + 1
+                lines += [[row["code"], year, q, account, "U", round(amount * share / 4, 2), "realisatie"]
+                          for q in range(1, begun + 1)]
+    general = next(r["code"] for r in rows if r["type"] == "reguliere_werking")
+    for year in years:
+        taxes = round(spent[year] * 1.08, -3)
+        lines.append([general, year, "", "7300000", "O", taxes, "raming"])
+        if year == today.year:
+            lines += [[general, year, q, "7300000", "O", round(taxes * 0.95 / 4, 2), "realisatie"]
+                      for q in range(1, (today.month - 1) // 3 + 2)]
+        lines.append([general, year, "", "6500000", "U", 40000, "raming"])
+        if year == years[1]:
+            lines.append([general, year, "", "1710000", "O", 2000000, "raming"])
+        if year > years[1]:
+            lines.append([general, year, "", "4200000", "U", 200000, "raming"])
+    folder = Path(tempfile.mkdtemp(prefix="obmi-demo-finance-"))
+    try:
+        path = folder / "financien_demo.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, delimiter=";")
+            writer.writerow(["actie", "jaar", "kwartaal", "algemene rekening", "uitgave/ontvangst", "bedrag",
+                             "raming/realisatie"])
+            writer.writerows(lines)
+        return ops.import_finance(coordinator, [path], organisation=org)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _outbox(ctx: Context) -> Path:
