@@ -35,7 +35,6 @@ import factories
 from conftest import SHARED, load_everything, system
 from factories import org, user
 
-
 PLAN = SHARED / "plans" / "12025.json"
 MECHELEN = "12025"
 WIJK = "wh_wijk_count"
