@@ -536,7 +536,8 @@ def test_every_text_of_the_follow_up_pages_has_an_english_translation():
         english = {str(m.id): str(m.string) for m in read_po(handle) if m.id}
     literal = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\)""")
     used: dict[str, str] = {}
-    for template in sorted((web / "templates").glob("plans_*.html")):
+    templates = [*(web / "templates").glob("plans_*.html"), *(web / "templates").glob("finance_*.html")]
+    for template in sorted(templates):
         for match in literal.finditer(template.read_text(encoding="utf-8")):
             used.setdefault(match.group(1) if match.group(1) is not None else match.group(2), template.name)
     assert len(used) > 250, f"only {len(used)} texts found: is the pattern still right?"

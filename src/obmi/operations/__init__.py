@@ -30,6 +30,7 @@ from obmi.operations.finance import (
                                       finance_overview,
                                       finance_reconciliation,
                                       import_finance,
+                                      item_finance,
                                       set_balance_input,
 )
 from obmi.operations.followup import (
@@ -107,7 +108,7 @@ from obmi.operations.system import (
 from obmi.operations.warehouse import WarehouseExport, export_warehouse
 
 __all__ = [
-    "balance_checks", "finance_overview", "finance_reconciliation", "import_finance", "set_balance_input",
+    "balance_checks", "finance_overview", "finance_reconciliation", "import_finance", "item_finance", "set_balance_input",
     "ItemFilter", "add_attachment", "add_budget_entity", "add_kpi", "add_milestone", "add_reporting_periods",
     "college_dashboard", "compare_plan_versions", "configure_followup", "confirm_no_change", "decide_status_update",
     "due_updates", "export_status_sheet", "followup_settings", "plan_owners", "public_plans",

@@ -24,7 +24,7 @@ from obmi.finance.reconcile import PlanAmount, Reconciliation, reconcile
 from obmi.finance.validate import PlanFacts, check_finance
 from obmi.imports.readers import reader_for
 from obmi.imports.runs import ImportStats, file_sha256, run_import
-from obmi.operations.plans import organisation_resource, plan_resource, version_or_latest
+from obmi.operations.plans import item_resource, organisation_resource, plan_resource, version_or_latest
 from obmi.operations.registry import Unit, operation
 from obmi.store import finance as store
 from obmi.store import plans as plan_store
@@ -269,3 +269,22 @@ def set_balance_input(unit: Unit, plan_id: int, year: int, *, opening_result: fl
 def _finite(value: float) -> bool:
     import math
     return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+@dataclass
+class ItemFinance:
+    code: str
+    source: str
+    years: list[Any]  # obmi.finance.figures.YearFigures per plan year with any amount
+
+
+@operation("plans.read", resource=item_resource)
+def item_finance(unit: Unit, item_id: int, *, version: int | None = None) -> ItemFinance:
+    """One item's finance per plan year (with everything under it): planned vs. realised,
+    bestedingsgraad and the forecasts of the year with realisaties."""
+    row = plan_store.get_item(unit.conn, item_id)
+    target = plan_store.get_plan(unit.conn, row["plan_id"])
+    chosen = version_or_latest(unit, target["id"], version)
+    figures = finance_figures(unit.conn, target["id"], chosen["id"])
+    years = [figures.item_year(row["code"], year) for year in range(target["start_year"], target["end_year"] + 1)]
+    return ItemFinance(row["code"], figures.source, [y for y in years if not y.money.empty])

@@ -414,7 +414,8 @@ def _item_view(request: Request, ctx: Context, lang: str, item_id: int, *, statu
                  owners=ops.plan_owners(ctx, organisation=detail.plan["organisation"]) if can_manage else [],
                  statuses=[s.value for s in ItemStatus], attachment_url=attachment_url,
                  submitted=[u for u in detail.updates if u["state"] == "submitted"],
-                 max_mb=request.app.state.settings.attachment_max_mb,
+                 max_mb=request.app.state.settings.attachment_max_mb, finance=ops.item_finance(ctx, item_id,
+                                                                                  version=versie),
                  charts_json=script_json(charts) if charts else "", chart_keys=set(charts))
 
 
