@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -107,9 +108,14 @@ def pg_server():
     server.drop_all()
 
 
+# Mail of tests that do not read it goes here, never into the working directory (the default
+# outbox is relative); tests that read mail pass settings with an outbox of their own.
+_UNREAD_OUTBOX = tempfile.mkdtemp(prefix="obmi-test-outbox-")
+
+
 def system(db: Database, settings: Settings | None = None) -> Context:
     """OBMi itself acting on `db` (setting up test data through the operations)."""
-    return system_context(db, settings or load_settings({}), "test-setup")
+    return system_context(db, settings or load_settings({}, mail_outbox=_UNREAD_OUTBOX), "test-setup")
 
 
 class DatabaseFactory:
