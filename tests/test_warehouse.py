@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,13 @@ def city(request, db_factories, templates, tmp_path_factory, shared_data) -> Cit
                     area_code=wijk)
         targeted[wijk].append(row["code"])
     ops.add_kpi(coco, acties[0]["id"], kind="manual", name="Schoolstraten", unit_label="straten")
+    # Realisaties of the first quarter of 2026 on three acties (a finance import), so that the
+    # spend-rate query has something to divide.
+    realised = tmp / "realisaties.csv"
+    realised.write_text("actie;jaar;kwartaal;algemene rekening;uitgave/ontvangst;bedrag;raming/realisatie\n" + "".join(
+        f"{row['code']};2026;1;6100000;U;{1000 * (n + 1)},50;realisatie\n" for n, row in enumerate(acties[:3])),
+        encoding="utf-8")
+    assert ops.import_finance(coco, [realised], organisation="mechelen", today=date(2026, 12, 1)).lines == 3
     yield City(root, coco, ana, lezer, tom, public, result.plan_id, wijken, dict(targeted), tmp)
     db.dispose()
 
@@ -235,9 +243,24 @@ def test_query_planned_and_spend_rate_per_beleidsdomein(city, exports):
         own = row["budget"] - sum(k["budget"] for k in children[row["id"]])
         own_per_domain[row["beleidsdomein"]] += own
     found: dict[str, float] = defaultdict(float)
-    for domain, _year, planned, realised, spend_rate in rows(q_planned_per_domain(exports["internal"])):
+    per_domain_year = {}
+    for domain, year, planned, realised, spend_rate in rows(q_planned_per_domain(exports["internal"])):
         found[domain] += planned or 0.0
-        assert realised is None and spend_rate is None  # no finance import: nothing realised yet
+        per_domain_year[(domain or "??", year)] = (planned or 0.0, realised or 0.0, spend_rate)
+    # The same numbers as the finance operation (the finance pages and API), per domain and year.
+    plan = ops.plan_info(city.ana, city.plan_id)
+    compared = 0
+    for year in range(plan.start_year, plan.end_year + 1):
+        figures = ops.finance_overview(city.ana, city.plan_id, year=year).figures
+        for domain, money in figures.domains(year).items():
+            planned, realised, spend_rate = per_domain_year.pop((domain, year), (0.0, 0.0, None))
+            assert planned == pytest.approx(money.planned_out, abs=0.01), (domain, year)
+            assert realised == pytest.approx(money.realised_out, abs=0.01), (domain, year)
+            if money.realised_out:
+                assert spend_rate == pytest.approx(money.spend_rate), (domain, year)
+                compared += 1
+    assert compared >= 1  # at least one domain with realisaties
+    assert not {k: v for k, v in per_domain_year.items() if v[0] or v[1]}, "rows the operation does not know"
     assert set(found) == {d for d, v in own_per_domain.items() if abs(v) > 0.004} | (set(found) - set(own_per_domain))
     for domain, amount in own_per_domain.items():
         assert found.get(domain, 0.0) == pytest.approx(amount, abs=0.01), domain
