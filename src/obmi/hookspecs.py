@@ -14,6 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     from obmi.imports.readers import ImportReader
     from obmi.indicators.aggregation import AggregationMethod
+    from obmi.plans.signals import Rule
     from obmi.privacy.suppression import DisclosureRule
     from obmi.publish.renderers import OutputRenderer
 
@@ -39,6 +40,11 @@ def obmi_disclosure_rules() -> list[DisclosureRule]:
 @hookspec
 def obmi_output_renderers() -> list[OutputRenderer]:
     """Download formats: each turns a table (columns, rows, metadata) into bytes of one media type."""
+
+
+@hookspec
+def obmi_signal_rules() -> list[Rule]:
+    """Early-warning rules over a plan (KPIs, milestones, status, finance); a later rule with the same code replaces one."""
 
 
 @hookspec

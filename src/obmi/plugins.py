@@ -14,13 +14,14 @@ from obmi import hookspecs
 if TYPE_CHECKING:
     from obmi.imports.readers import ImportReader
     from obmi.indicators.aggregation import AggregationMethod
+    from obmi.plans.signals import Rule
     from obmi.privacy.suppression import DisclosureRule
     from obmi.publish.renderers import OutputRenderer
 
 # Modules holding the built-in hook implementations. The web routes are registered by the web
 # app itself (obmi.web.app), so the command line never has to import the web stack.
 BUILTIN = ("obmi.imports.readers", "obmi.indicators.aggregation", "obmi.privacy.suppression",
-           "obmi.publish.renderers")
+           "obmi.publish.renderers", "obmi.plans.signals")
 WEB_BUILTIN = "obmi.web.routes"
 
 
@@ -55,6 +56,11 @@ def disclosure_rules() -> list[DisclosureRule]:
 
 def output_renderers() -> dict[str, OutputRenderer]:
     return {r.format: r for r in _collect(manager().hook.obmi_output_renderers())}
+
+
+def signal_rules() -> dict[str, Rule]:
+    """Code → rule, in registration order; a plugin's rule with a built-in code replaces it."""
+    return {r.code: r for r in _collect(manager().hook.obmi_signal_rules())}
 
 
 def routers() -> list[Any]:
