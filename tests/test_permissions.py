@@ -14,6 +14,7 @@ import itertools
 import re
 import shutil
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
@@ -136,11 +137,13 @@ def _plan_world(actors: dict[str, Context], tmp: Path) -> dict[str, Any]:
     attachment = ops.add_attachment(editor, draft["id"], "nota.txt", b"Een korte nota.\n")
     kpi = ops.add_kpi(coordinator, item["id"], kind="manual", name="Lichtpunten", targets={2027: 120})
     milestone = ops.add_milestone(coordinator, item["id"], title="Aanbesteding", planned_end="2027-03-31")
+    evaluated = ops.evaluate_signals(coordinator, result.plan_id, today=date(2027, 6, 1))  # the milestone is late
+    signal = next(x for x in evaluated.signals if x["rule"] == "milestone_overdue")
     sheet = tmp / "sheet.xlsx"  # no rows: whoever uploads it changes nothing (each row needs status.report)
     sheet.write_bytes(write_sheet([], period="2026-S2"))
     return {"file": plan_file, "id": result.plan_id, "item": item["id"], "draft": draft["id"],
             "submitted": submitted["id"], "attachment": attachment["id"], "kpi": kpi["id"],
-            "milestone": milestone["id"], "sheet": sheet}
+            "milestone": milestone["id"], "sheet": sheet, "signal": signal["id"]}
 
 
 def _identity(w: World) -> ExternalIdentity:
@@ -218,6 +221,13 @@ CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     "import_status_sheet": (lambda c, w: ops.import_status_sheet(c, w.plan["sheet"], organisation="stad",
                                                                  dry_run=True), STAD_MEMBERS - {READ_TOKEN}),
     "send_reminders": (lambda c, w: ops.send_reminders(c, organisation="stad", dry_run=True), STAD_STAFF),
+    "evaluate_signals": (lambda c, w: ops.evaluate_signals(c, w.plan["id"], dry_run=True), STAD_STAFF),
+    "list_signals": (lambda c, w: ops.list_signals(c, w.plan["id"]), STAD_MEMBERS),
+    "acknowledge_signal": (lambda c, w: ops.acknowledge_signal(c, w.plan["signal"], "Gezien", dry_run=True),
+                           ITEM_REPORTERS),
+    "signal_rules": (lambda c, w: ops.signal_rules(c, organisation="stad"), STAD_MEMBERS),
+    "configure_signal_rule": (lambda c, w: ops.configure_signal_rule(c, "delayed", organisation="stad",
+                                                                     params={"periods": 3}, dry_run=True), STAD_STAFF),
     # audit
     "list_audit": (lambda c, w: ops.list_audit(c, AuditFilter()), {ADMIN, ORG_ADMIN, ORG_ADMIN_B}),
     "export_audit_csv": (lambda c, w: ops.export_audit_csv(c, AuditFilter()), {ADMIN, ORG_ADMIN, ORG_ADMIN_B}),

@@ -246,6 +246,22 @@ def plan_remind_cmd(org: Optional[str] = typer.Option(None, "--org", help="Organ
     typer.echo(f"{len(run.sent)} digests sent, {run.skipped} skipped (sent already or no e-mail address)")
 
 
+@plan_app.command("signals")
+def plan_signals_cmd(org: Optional[str] = typer.Option(None, "--org", help="Organisation code."),
+                     plan: Optional[str] = typer.Option(None, help="Plan code (default: the latest)."),
+                     evaluate: bool = typer.Option(False, "--evaluate", help="Evaluate the rules first (run it daily)."),
+                     state: Optional[str] = typer.Option(None, help="Only open, acknowledged or resolved signals."),
+                     today: Optional[str] = typer.Option(None, help="As if it were this day (YYYY-MM-DD).")) -> None:
+    """Print the early-warning signals of a plan (with --evaluate: evaluate the rules first)."""
+    ctx = _context()
+    plan_id = _plan_id(ctx, org, plan)
+    if evaluate:
+        typer.echo(ops.evaluate_signals(ctx, plan_id, today=date.fromisoformat(today) if today else None).summary())
+    for row in ops.list_signals(ctx, plan_id, state=state):
+        typer.echo(f"{row['id']}\t{row['state']}\t{row['severity']}\t{row['rule']}\t{row['item_code'] or '—'}\t"
+                   f"{row['owner'] or '—'}\t{row['message_nl']}")
+
+
 def _plan_id(ctx: Context, org: Optional[str], plan: Optional[str]) -> int:
     plans = ops.list_plans(ctx, organisation=org)
     found = [p for p in plans if plan is None or p.code == plan]

@@ -189,6 +189,12 @@ PERMISSIONS: dict[str, Permission] = {p.name: p for p in (
        "Upload a filled-in status sheet (each row also needs status.report on its item)."),
     _p("status.approve", organisation_role(*_STAFF), "write", "Approve or return submitted status updates."),
     _p("plans.remind", organisation_role(*_STAFF), "write", "Send the reminder digests of due and overdue updates."),
+    _p("signals.evaluate", organisation_role(*_STAFF), "write",
+       "Evaluate the early-warning rules over a plan: signals raised, brought up to date and resolved."),
+    _p("signals.acknowledge", reports_on_item, "write",
+       "Acknowledge an open early-warning signal with a comment (its owner, or a coordinator)."),
+    _p("signals.configure", organisation_role(Role.ORG_ADMIN, Role.COORDINATOR), "write",
+       "Enable, disable and tune the parameters of the organisation's early-warning rules."),
     _p("finance.import", organisation_role(*_STAFF), "write",
        "Import ramingen and realisaties from a finance-package export into a plan."),
 )}

@@ -82,6 +82,13 @@ from obmi.operations.plans import (
                                       update_item,
 )
 from obmi.operations.registry import REGISTRY, list_operations
+from obmi.operations.signals import (
+                                      acknowledge_signal,
+                                      configure_signal_rule,
+                                      evaluate_signals,
+                                      list_signals,
+                                      signal_rules,
+)
 from obmi.operations.statistics import (
                                       ObservationQuery,
                                       area_factsheet,
@@ -126,4 +133,5 @@ __all__ = [
     "query_observations", "rederive_all", "reset_password", "restore_database", "revoke_token", "search",
     "send_password_reset", "set_password", "story_view", "update_user", "upgrade_database",
     "WarehouseExport", "export_warehouse",
+    "acknowledge_signal", "configure_signal_rule", "evaluate_signals", "list_signals", "signal_rules",
 ]

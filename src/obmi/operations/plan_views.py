@@ -13,6 +13,7 @@ from typing import Any
 from obmi import mail
 from obmi.auth.permissions import allowed
 from obmi.errors import NotFound
+from obmi.operations import signals as signal_ops
 from obmi.operations.followup import FINISHED, REPORTING_KINDS, kpi_views, milestone_view
 from obmi.operations.plans import _organisation, item_resource, organisation_resource, plan_resource, version_or_latest
 from obmi.operations.registry import Unit, operation
@@ -25,6 +26,7 @@ from obmi.store import accounts as account_store
 from obmi.store import audit as audit_store
 from obmi.store import followup as store
 from obmi.store import plans as plan_store
+from obmi.store import signals as signal_store
 from obmi.store.state import read_state
 
 # --- the plan as a tree with derived progress --------------------------------------------------
@@ -207,6 +209,7 @@ class ItemDetail:
     milestones: list[dict[str, Any]]
     history: list[dict[str, Any]]
     periods: list[dict[str, Any]]
+    signals: list[dict[str, Any]] = field(default_factory=list)  # open and acknowledged, as the actor may see them
 
 
 @operation("plans.read", resource=item_resource)
@@ -239,7 +242,9 @@ def item_detail(unit: Unit, item_id: int, *, version: int | None = None, lang: s
         kpis=kpi_views(unit, store.item_kpis(unit.conn, [item_id]), today),
         milestones=[milestone_view(m, today) for m in store.milestones(unit.conn, [item_id])],
         history=history[0] if reporter else [{**e, "before": None, "after": None} for e in history[0]],
-        periods=store.periods(unit.conn, item["organisation"]))
+        periods=store.periods(unit.conn, item["organisation"]),
+        signals=signal_ops.visible_signals(unit, item["plan_id"], item["organisation"], item_id=item_id,
+                                           states=("open", "acknowledged")))
 
 
 def _amounts(unit: Unit, state: PlanState, item_id: int) -> list[dict[str, Any]]:
@@ -281,6 +286,10 @@ class Dashboard:
     overdue_total: int = 0
     knelpunten_total: int = 0
     awaiting_total: int = 0
+    # Early-warning signals the actor may see: open ones first, then acknowledged (first DASHBOARD_LIST).
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    signals_open: int = 0
+    signals_total: int = 0
 
 
 DASHBOARD_LIST = 50
@@ -301,6 +310,8 @@ def college_dashboard(unit: Unit, plan_id: int, *, today: date | None = None) ->
     overdue = [d for d in due if d["state"] == "overdue"]
     knelpunten = [r for r in rows.values() if r["knelpunten"]]
     awaiting = _awaiting(unit, state, rows)
+    signals = signal_ops.visible_signals(unit, plan_id, state.plan["organisation"], states=("open", "acknowledged"))
+    signals.sort(key=lambda x: x["state"] != "open")  # stable: open first, each by severity and age
     return Dashboard(
         plan=state.plan, version=state.version, period=period,
         status_counts={s: counts.get(s, 0) for s in [*[x.value for x in ItemStatus], "geen"]},
@@ -310,7 +321,8 @@ def college_dashboard(unit: Unit, plan_id: int, *, today: date | None = None) ->
         overdue=[dict(d) for d in overdue[:DASHBOARD_LIST]],
         awaiting_approval=awaiting[:DASHBOARD_LIST],
         domains=_domains(reporting), objectives=tops, overdue_total=len(overdue), knelpunten_total=len(knelpunten),
-        awaiting_total=len(awaiting))
+        awaiting_total=len(awaiting), signals=signals[:DASHBOARD_LIST],
+        signals_open=sum(x["state"] == "open" for x in signals), signals_total=len(signals))
 
 
 def _current_period(unit: Unit, org: str, day: date) -> dict[str, Any] | None:
@@ -409,12 +421,14 @@ class ReminderRun:
 @operation("plans.remind", resource=organisation_resource)
 def send_reminders(unit: Unit, *, organisation: str | None = None, today: date | None = None) -> ReminderRun:
     """Mail each owner one digest of their updates due soon (before the deadline) or overdue,
-    grouped per reporting period. Idempotent: per owner and period, the "before" reminder goes
-    out once, the overdue one at most once every `remind_every_days`."""
+    grouped per reporting period, with their open early-warning signals (evaluated first).
+    Idempotent: per owner and period, the "before" reminder goes out once, the overdue one at
+    most once every `remind_every_days`; a new signal alone brings a digest once."""
     org = _organisation(unit, organisation)
     day = today or date.today()
     config = plan_store.get_config(unit.conn, org)
     per_owner: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    signals_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for found in plan_store.list_plans(unit.conn, org):
         if plan_store.get_version(unit.conn, found["id"], None) is None:
             continue
@@ -422,19 +436,29 @@ def send_reminders(unit: Unit, *, organisation: str | None = None, today: date |
         for due in _due(unit, state, state.rows(), day):
             if due["owner"] and due["state"] in ("due_soon", "overdue"):
                 per_owner[due["owner"]].append(due)
+        signal_ops.sync_signals(unit, found["id"], day)
+        for row in signal_store.plan_signals(unit.conn, found["id"], states=("open",)):
+            if row["owner"]:
+                signals_of[row["owner"]].append(row)
     sent, skipped = [], 0
-    for owner, items in sorted(per_owner.items()):
+    for owner in sorted(per_owner.keys() | signals_of.keys()):
         user = account_store.get_user(unit.conn, owner)
-        pending = [group for group in _per_period(items) if not _reminded(unit, owner, group, config, day)]
-        if user is None or not user.email or not pending:
-            skipped += 1
+        pending = [group for group in _per_period(per_owner.get(owner, []))
+                   if not _reminded(unit, owner, group, config, day)]
+        signals = signals_of.get(owner, [])
+        fresh = [x for x in signals if x["notified_at"] is None]
+        if user is None or not user.email or not (pending or fresh):
+            skipped += owner in per_owner or bool(fresh)
             continue
-        mail.send(unit.settings, to=user.email, subject=_subject(pending), body=_digest(unit, pending))
+        mail.send(unit.settings, to=user.email, subject=_subject(pending, len(fresh)),
+                  body=_digest(unit, pending, signals))
         for group in pending:
             store.record_reminder(unit.conn, user=owner, period_id=group["period_id"], kind=group["kind"], sent_on=day)
+        signal_ops.mark_notified(unit, [x["id"] for x in fresh])
         sent.append({"user": owner, "periods": [g["period_code"] for g in pending],
-                     "kind": "overdue" if any(g["kind"] == "overdue" for g in pending) else "before",
-                     "items": [i["code"] for g in pending for i in g["items"]]})
+                     "kind": "overdue" if any(g["kind"] == "overdue" for g in pending) else "before" if pending
+                     else "signals",
+                     "items": [i["code"] for g in pending for i in g["items"]], "signals": [x["id"] for x in signals]})
     if sent:
         unit.changes.other = True
     unit.audit("reporting_period", org, after={"sent": sent, "skipped": skipped},
@@ -458,7 +482,9 @@ def _reminded(unit: Unit, owner: str, group: dict[str, Any], config: dict[str, A
     return store.reminder_was_sent(unit.conn, user=owner, period_id=group["period_id"], kind=group["kind"], since=since)
 
 
-def _subject(groups: list[dict[str, Any]]) -> str:
+def _subject(groups: list[dict[str, Any]], new_signals: int = 0) -> str:
+    if not groups:
+        return f"Signalen: {new_signals} nieuw(e) signaal/signalen in de beleidsopvolging"
     count = sum(len(g["items"]) for g in groups)
     first = groups[0]
     if any(g["kind"] == "overdue" for g in groups):
@@ -467,9 +493,16 @@ def _subject(groups: list[dict[str, Any]]) -> str:
     return f"Herinnering: {count} statusrapportering(en) voor {first['period_code']} tegen {first['deadline']:%d/%m/%Y}"
 
 
-def _digest(unit: Unit, groups: list[dict[str, Any]]) -> str:
+def _digest(unit: Unit, groups: list[dict[str, Any]], signals: list[dict[str, Any]] | None = None) -> str:
     base = unit.settings.base_url.rstrip("/")
     lines = ["Beste,", ""]
+    if signals:
+        lines.append("Signalen die uw aandacht vragen (erkennen met een opmerking kan op de pagina van het item):")
+        for x in signals:
+            link = f"{base}/beleid/items/{x['item_id']}#signalen" if x["item_id"] else f"{base}/beleid/plannen/{x['plan_id']}"
+            new = " [nieuw]" if x["notified_at"] is None else ""
+            lines.append(f"- {x['message_nl']}{new} — {link}")
+        lines.append("")
     for group in groups:
         verb = "zijn te laat" if group["kind"] == "overdue" else "verwachten we"
         lines.append(f"De volgende statusrapporteringen voor {group['period_label']} ({group['period_code']}) {verb} "

@@ -589,6 +589,7 @@ signal = Table(
     Column("acknowledged_at", DateTime(timezone=True)),
     Column("comment", Text, nullable=False, default=""),
     Column("resolved_at", DateTime(timezone=True)),
+    Column("notified_at", DateTime(timezone=True)),  # when the owner's digest first named it
     Column("row_version", Integer, nullable=False, default=1),
     UniqueConstraint("plan_id", "rule", "subject", name="uq_signal_plan_rule_subject"),
 )

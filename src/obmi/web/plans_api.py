@@ -14,7 +14,7 @@ import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
@@ -25,8 +25,10 @@ from obmi.errors import ImportRejected, NotAuthenticated, NotFound, ValidationEr
 from obmi.web.api_admin import MAX_REJECTED_IN_REPORT, save_upload
 from obmi.web.deps import CtxDep, LangDep
 from obmi.web.plans_schemas import (
+    AcknowledgeIn,
     DashboardOut,
     DecisionIn,
+    EvaluationOut,
     ItemDetailOut,
     ItemPage,
     ItemPatchIn,
@@ -37,6 +39,11 @@ from obmi.web.plans_schemas import (
     PlanImportOut,
     PlanList,
     PublicPlanOut,
+    SignalList,
+    SignalOut,
+    SignalRuleIn,
+    SignalRuleList,
+    SignalRuleOut,
     StatusUpdateIn,
     SummaryList,
     UpdateList,
@@ -276,6 +283,52 @@ def post_measurement(request: Request, ctx: CtxDep, kpi_id: int, body: Measureme
     _writer(request, ctx)
     row = ops.record_measurement(ctx, kpi_id, body.period, value=body.value, step=body.step, note=body.note)
     return _json(dump(MeasurementOut, row))
+
+
+# --- early-warning signals ------------------------------------------------------------------------------
+
+@router.get("/plans/{plan_id}/signals", responses=responses(SignalList, 401, 403, 404))
+def plan_signals(ctx: CtxDep, plan_id: int,
+                 state: Annotated[Optional[Literal["open", "acknowledged", "resolved"]], Query()] = None,
+                 item: Annotated[Optional[int], Query(description="Only the signals of this item (id).")] = None
+                 ) -> JSONResponse:
+    """The plan's early-warning signals the caller may see (coordinators: all; others: their
+    own), critical first, each with its rule, evidence and owner."""
+    rows = ops.list_signals(ctx, plan_id, state=state, item=item)
+    return _json(dump(SignalList, {"data": rows, "count": len(rows)}))
+
+
+@router.post("/plans/{plan_id}/signals/evaluate", responses=responses(EvaluationOut, 401, 403, 404))
+def evaluate_signals(request: Request, ctx: CtxDep, plan_id: int) -> JSONResponse:
+    """Evaluate the organisation's rules over the plan now (coordinators)."""
+    _writer(request, ctx)
+    result = ops.evaluate_signals(ctx, plan_id)
+    return _json(dump(EvaluationOut, dataclasses.asdict(result)))
+
+
+@router.post("/signals/{signal_id}/acknowledge", responses=responses(SignalOut, 401, 403, 404, 409, stale=True))
+def acknowledge_signal(request: Request, ctx: CtxDep, signal_id: int, body: AcknowledgeIn) -> JSONResponse:
+    """Acknowledge an open signal with a comment (its owner, or a coordinator)."""
+    _writer(request, ctx)
+    row = ops.acknowledge_signal(ctx, signal_id, body.comment, expected_version=body.expected_version)
+    return _json(dump(SignalOut, row))
+
+
+@router.get("/signal-rules", responses=responses(SignalRuleList, 401, 403))
+def signal_rules(ctx: CtxDep, organisation: Annotated[Optional[str], Query(max_length=40)] = None) -> JSONResponse:
+    """The early-warning rules with the organisation's settings, each in words with its parameters."""
+    rows = ops.signal_rules(ctx, organisation=organisation)
+    return _json(dump(SignalRuleList, {"data": rows, "count": len(rows)}))
+
+
+@router.put("/signal-rules/{code}", responses=responses(SignalRuleOut, 401, 403, 409, stale=True))
+def configure_signal_rule(request: Request, ctx: CtxDep, code: str, body: SignalRuleIn,
+                          organisation: Annotated[Optional[str], Query(max_length=40)] = None) -> JSONResponse:
+    """Enable, disable or tune one rule for the organisation (org admins and coordinators)."""
+    _writer(request, ctx)
+    row = ops.configure_signal_rule(ctx, code, organisation=organisation, enabled=body.enabled, params=body.params,
+                                    expected_version=body.expected_version)
+    return _json(dump(SignalRuleOut, row))
 
 
 # --- the public view --------------------------------------------------------------------------------------

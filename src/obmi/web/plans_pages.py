@@ -85,6 +85,12 @@ def _item_resource(row: dict[str, Any], organisation: str | None) -> Resource:
     return Resource("plan_item", row["id"], organisation, owner=row.get("owner"))
 
 
+def ackable_signals(actor: Actor, signals: list[dict[str, Any]], organisation: str | None) -> set[int]:
+    """The ids of the open signals the actor may acknowledge (their owner, coordinators)."""
+    return {x["id"] for x in signals if x["state"] == "open"
+            and may(actor, "signals.acknowledge", Resource("signal", x["id"], organisation, owner=x["owner"]))}
+
+
 class Words:
     """The labels and number formats pages use, in the page's language."""
 
@@ -313,6 +319,8 @@ def dashboard_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, b
     return _page(request, ctx, lang, "plans_dashboard.html", section="plannen", board=board, people=people,
                  reporting=reporting, organisation=organisation, decided=beslist[:20],
                  can_approve=may(ctx.actor, "status.approve", Resource("plan_item", None, organisation)),
+                 ackable=ackable_signals(ctx.actor, board.signals, organisation),
+                 can_evaluate=may(ctx.actor, "signals.evaluate", Resource("plan", plan_id, organisation)),
                  statuses=[s.value for s in ItemStatus], kinds=[k.value for k in ItemKind],
                  charts_json=script_json({"status": _status_chart(board.status_counts, words)}))
 
@@ -414,6 +422,7 @@ def _item_view(request: Request, ctx: Context, lang: str, item_id: int, *, statu
                  owners=ops.plan_owners(ctx, organisation=detail.plan["organisation"]) if can_manage else [],
                  statuses=[s.value for s in ItemStatus], attachment_url=attachment_url,
                  submitted=[u for u in detail.updates if u["state"] == "submitted"],
+                 ackable=ackable_signals(ctx.actor, detail.signals, organisation),
                  max_mb=request.app.state.settings.attachment_max_mb, finance=ops.item_finance(ctx, item_id,
                                                                                   version=versie),
                  charts_json=script_json(charts) if charts else "", chart_keys=set(charts))
@@ -426,7 +435,7 @@ NOTICES = {"instellingen": "De instellingen van het item zijn bewaard.",
            "goedgekeurd": "De statusrapportering is goedgekeurd.",
            "teruggestuurd": "De statusrapportering is teruggestuurd naar de eigenaar.",
            "bijlage": "De bijlage is toegevoegd.", "meting": "De meting is bewaard.",
-           "mijlpaal": "De mijlpaal is bijgewerkt."}
+           "mijlpaal": "De mijlpaal is bijgewerkt.", "signaal": "Het signaal is erkend."}
 
 
 @router.get("/beleid/items/{item_id:int}", response_class=HTMLResponse)

@@ -139,6 +139,76 @@ class DomainOut(Out):
     statuses: dict[str, int]
 
 
+class SignalOut(Out):
+    id: int
+    plan_id: int
+    item_id: int | None
+    item_code: str | None = None
+    rule: str = Field(description="The rule that raised it (see /api/v1/signal-rules).")
+    rule_name_nl: str = ""
+    rule_name_en: str = ""
+    subject: str = Field(description="What it is about: kpi:ID, milestone:ID, item:CODE or item:CODE:YEAR.")
+    state: Literal["open", "acknowledged", "resolved"]
+    severity: Literal["info", "warning", "critical"]
+    message_nl: str
+    message_en: str
+    evidence: dict[str, Any] = Field(description="The numbers, dates and periods that triggered it.")
+    owner: str | None
+    first_seen: datetime
+    last_seen: datetime
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    comment: str = ""
+    resolved_at: datetime | None = None
+    row_version: int
+
+
+class SignalList(Out):
+    data: list[SignalOut]
+    count: int
+
+
+class EvaluationOut(Out):
+    plan_id: int
+    new: int
+    reopened: int
+    still: int
+    resolved: int
+    signals: list[SignalOut]
+
+
+class SignalParamOut(Out):
+    name: str
+    kind: Literal["int", "number", "monthday"]
+    default: Any
+    label_nl: str
+    label_en: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+class SignalRuleOut(Out):
+    code: str
+    name_nl: str
+    name_en: str
+    description_nl: str = Field(description="The rule in words with its current parameters.")
+    description_en: str
+    severity: Literal["info", "warning", "critical"]
+    enabled: bool
+    params: dict[str, Any]
+    defaults: dict[str, Any]
+    customised: bool
+    param_specs: list[SignalParamOut]
+    row_version: int = Field(description="0: never configured (the defaults apply).")
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
+class SignalRuleList(Out):
+    data: list[SignalRuleOut]
+    count: int
+
+
 class DashboardOut(Out):
     plan: PlanRef
     version: VersionOut
@@ -153,6 +223,10 @@ class DashboardOut(Out):
     overdue_total: int = Field(description="All overdue updates; `overdue` lists the first 50 (earliest deadline).")
     knelpunten_total: int = Field(description="All items with knelpunten; `knelpunten` lists the first 50.")
     awaiting_total: int = Field(description="All updates awaiting a decision; `awaiting_approval` lists the first 50.")
+    signals: list[SignalOut] = Field(default_factory=list,
+                                     description="Open, then acknowledged early-warning signals (the first 50).")
+    signals_open: int = 0
+    signals_total: int = Field(0, description="All open and acknowledged signals the caller may see.")
 
 
 class SummaryRowOut(Out):
@@ -327,6 +401,7 @@ class ItemDetailOut(Out):
     milestones: list[MilestoneOut]
     history: list[HistoryOut]
     periods: list[PeriodOut]
+    signals: list[SignalOut] = Field(default_factory=list, description="Open and acknowledged signals of the item.")
 
 
 class ItemSettingsOut(Out):
@@ -465,6 +540,17 @@ class ItemPatchIn(In):
     tags: list[str] | None = None
     start_date: date | None = None
     end_date: date | None = None
+
+
+class AcknowledgeIn(In):
+    comment: str = Field(description="What is being done about it (required).")
+    expected_version: int | None = Field(None, description="row_version of the signal you read.")
+
+
+class SignalRuleIn(In):
+    enabled: bool | None = None
+    params: dict[str, Any] | None = Field(None, description="Only the parameters to change; checked per rule.")
+    expected_version: int | None = Field(None, description="row_version of the setting you read (0: none yet).")
 
 
 class MeasurementIn(In):

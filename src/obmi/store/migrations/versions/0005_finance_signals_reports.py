@@ -120,6 +120,7 @@ def upgrade() -> None:
     sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('comment', sa.Text(), nullable=False),
     sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('notified_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('row_version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['item_id'], ['plan_item.id'], name=op.f('fk_signal_item_id_plan_item'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['organisation'], ['organisation.code'], name=op.f('fk_signal_organisation_organisation')),
