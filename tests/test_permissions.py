@@ -139,11 +139,15 @@ def _plan_world(actors: dict[str, Context], tmp: Path) -> dict[str, Any]:
     milestone = ops.add_milestone(coordinator, item["id"], title="Aanbesteding", planned_end="2027-03-31")
     evaluated = ops.evaluate_signals(coordinator, result.plan_id, today=date(2027, 6, 1))  # the milestone is late
     signal = next(x for x in evaluated.signals if x["rule"] == "milestone_overdue")
+    finance = tmp / "finance.csv"
+    finance.write_text("actie;jaar;algemene rekening;uitgave/ontvangst;bedrag;raming/realisatie\n"
+                       "AC1;2026;2200000;U;100000;raming\n", encoding="utf-8")
     sheet = tmp / "sheet.xlsx"  # no rows: whoever uploads it changes nothing (each row needs status.report)
     sheet.write_bytes(write_sheet([], period="2026-S2"))
     return {"file": plan_file, "id": result.plan_id, "item": item["id"], "draft": draft["id"],
             "submitted": submitted["id"], "attachment": attachment["id"], "kpi": kpi["id"],
-            "milestone": milestone["id"], "sheet": sheet, "signal": signal["id"]}
+            "milestone": milestone["id"], "sheet": sheet, "signal": signal["id"],
+            "finance": finance}
 
 
 def _identity(w: World) -> ExternalIdentity:
@@ -221,6 +225,14 @@ CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     "import_status_sheet": (lambda c, w: ops.import_status_sheet(c, w.plan["sheet"], organisation="stad",
                                                                  dry_run=True), STAD_MEMBERS - {READ_TOKEN}),
     "send_reminders": (lambda c, w: ops.send_reminders(c, organisation="stad", dry_run=True), STAD_STAFF),
+    "import_finance": (lambda c, w: ops.import_finance(c, [w.plan["finance"]], organisation="stad", dry_run=True),
+                       STAD_STAFF),
+    "finance_overview": (lambda c, w: ops.finance_overview(c, w.plan["id"]), STAD_MEMBERS),
+    "finance_reconciliation": (lambda c, w: ops.finance_reconciliation(c, w.plan["id"]), STAD_MEMBERS),
+    "balance_checks": (lambda c, w: ops.balance_checks(c, w.plan["id"]), STAD_MEMBERS),
+    "item_finance": (lambda c, w: ops.item_finance(c, w.plan["item"]), STAD_MEMBERS),
+    "set_balance_input": (lambda c, w: ops.set_balance_input(c, w.plan["id"], 2026, unavailable_funds=10.0,
+                                                             dry_run=True), STAD_STAFF),
     "evaluate_signals": (lambda c, w: ops.evaluate_signals(c, w.plan["id"], dry_run=True), STAD_STAFF),
     "list_signals": (lambda c, w: ops.list_signals(c, w.plan["id"]), STAD_MEMBERS),
     "acknowledge_signal": (lambda c, w: ops.acknowledge_signal(c, w.plan["signal"], "Gezien", dry_run=True),
