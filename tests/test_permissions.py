@@ -142,12 +142,17 @@ def _plan_world(actors: dict[str, Context], tmp: Path) -> dict[str, Any]:
     finance = tmp / "finance.csv"
     finance.write_text("actie;jaar;algemene rekening;uitgave/ontvangst;bedrag;raming/realisatie\n"
                        "AC1;2026;2200000;U;100000;raming\n", encoding="utf-8")
+    section = ops.save_report_section(editor, result.plan_id, "opvolging", "2026", "wijzigingen_veronderstellingen",
+                                      "De rente stijgt sneller dan verwacht.", expected_version=0)
+    risks = ops.save_report_section(editor, result.plan_id, "opvolging", "2026", "financiele_risicos",
+                                    "Geen nieuwe risico's.", expected_version=0)
+    risks = ops.submit_report_section(editor, risks["id"])
     sheet = tmp / "sheet.xlsx"  # no rows: whoever uploads it changes nothing (each row needs status.report)
     sheet.write_bytes(write_sheet([], period="2026-S2"))
     return {"file": plan_file, "id": result.plan_id, "item": item["id"], "draft": draft["id"],
             "submitted": submitted["id"], "attachment": attachment["id"], "kpi": kpi["id"],
             "milestone": milestone["id"], "sheet": sheet, "signal": signal["id"],
-            "finance": finance}
+            "finance": finance, "section": section["id"], "submitted_section": risks["id"]}
 
 
 def _identity(w: World) -> ExternalIdentity:
@@ -240,6 +245,20 @@ CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     "signal_rules": (lambda c, w: ops.signal_rules(c, organisation="stad"), STAD_MEMBERS),
     "configure_signal_rule": (lambda c, w: ops.configure_signal_rule(c, "delayed", organisation="stad",
                                                                      params={"periods": 3}, dry_run=True), STAD_STAFF),
+    "list_report_sections": (lambda c, w: ops.list_report_sections(c, w.plan["id"], "opvolging", "2026"),
+                             STAD_MEMBERS),
+    "save_report_section": (lambda c, w: ops.save_report_section(c, w.plan["id"], "opvolging", "2026",
+                                                                 "wijzigingen_veronderstellingen", "Bijgewerkt.",
+                                                                 expected_version=1, dry_run=True), ITEM_REPORTERS),
+    "add_report_section": (lambda c, w: ops.add_report_section(c, w.plan["id"], "opvolging", "2026", "Personeel",
+                                                               dry_run=True), ITEM_REPORTERS),
+    "submit_report_section": (lambda c, w: ops.submit_report_section(c, w.plan["section"], dry_run=True),
+                              ITEM_REPORTERS),
+    "decide_report_section": (lambda c, w: ops.decide_report_section(c, w.plan["submitted_section"],
+                                                                     decision="approve", dry_run=True), STAD_STAFF),
+    "opvolging_report": (lambda c, w: ops.opvolging_report(c, 2026, plan_id=w.plan["id"]), STAD_MEMBERS),
+    "college_report": (lambda c, w: ops.college_report(c, "2026-S1", plan_id=w.plan["id"], fmt="xlsx"),
+                       STAD_MEMBERS),
     # audit
     "list_audit": (lambda c, w: ops.list_audit(c, AuditFilter()), {ADMIN, ORG_ADMIN, ORG_ADMIN_B}),
     "export_audit_csv": (lambda c, w: ops.export_audit_csv(c, AuditFilter()), {ADMIN, ORG_ADMIN, ORG_ADMIN_B}),

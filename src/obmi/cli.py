@@ -29,7 +29,7 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 import_app = typer.Typer(help="Import geography, indicator definitions and data (atomic, idempotent).",
                          no_args_is_help=True)
 catalogue_app = typer.Typer(help="The indicator catalogue.", no_args_is_help=True)
-report_app = typer.Typer(help="Reports: fact sheets as PDF.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports: fact sheets, the opvolgingsrapportering and college reports.", no_args_is_help=True)
 user_app = typer.Typer(help="Users, their roles, groups and passwords.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for machines (Power BI, Excel, scripts).", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations hosted by this installation.", no_args_is_help=True)
@@ -406,6 +406,101 @@ def report_factsheets(level: str = typer.Option(..., help="Level of the areas, e
                f"in {result['seconds']} s ({result['seconds_per_sheet']} s each)")
     for failure in result["failed"]:
         typer.echo(f"  failed: {failure['code']}: {failure['error']}", err=True)
+
+
+REPORT_ORG = typer.Option(None, "--org", help="Organisation code (default: your own).")
+REPORT_PLAN = typer.Option(None, help="Plan code (default: the organisation's latest plan).")
+REPORT_OUT = typer.Option(..., help="The file to write: .pdf or .xlsx.")
+
+
+def _report_format(out: Path) -> str:
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("pdf", "xlsx"):
+        raise ValidationError("--out must end in .pdf or .xlsx", {"out": ["pdf or xlsx"]})
+    return fmt
+
+
+def _opvolging_year(year: Optional[int], period: Optional[str]) -> int:
+    """--year 2026, or --period 2026 / 2026-S1 (the report covers the first semester)."""
+    if year is not None:
+        return year
+    if period and len(period) >= 4 and period[:4].isdigit() and period[4:] in ("", "-S1", "S1"):
+        return int(period[:4])
+    raise ValidationError("which year? --year YYYY (or --period YYYY-S1)", {"year": ["required"]})
+
+
+@report_app.command("opvolging")
+def report_opvolging(org: Optional[str] = REPORT_ORG, plan: Optional[str] = REPORT_PLAN,
+                     year: Optional[int] = typer.Option(None, help="The year of the first semester reported on."),
+                     period: Optional[str] = typer.Option(None, help="Instead of --year: YYYY-S1."),
+                     out: Path = REPORT_OUT, lang: str = typer.Option("nl", help="nl or en"),
+                     version: Optional[int] = typer.Option(None, help="Plan version (default: the latest)."),
+                     drafts: bool = typer.Option(False, help="Include texts not yet approved (marked ontwerp).")) -> None:
+    """Write the opvolgingsrapportering (the follow-up report of the first semester) as PDF or XLSX."""
+    data = ops.opvolging_report(_context(), _opvolging_year(year, period), organisation=org, plan=plan,
+                                fmt=_report_format(out), lang=lang, version=version, include_drafts=drafts)
+    out.write_bytes(data)
+    typer.echo(f"{out} written ({len(data):,} bytes)")
+
+
+@report_app.command("college")
+def report_college(org: Optional[str] = REPORT_ORG, plan: Optional[str] = REPORT_PLAN,
+                   period: str = typer.Option(..., help="Reporting period code, e.g. 2026-Q2."),
+                   out: Path = REPORT_OUT, lang: str = typer.Option("nl", help="nl or en"),
+                   version: Optional[int] = typer.Option(None, help="Plan version (default: the latest)."),
+                   drafts: bool = typer.Option(False, help="Include texts not yet approved (marked ontwerp).")) -> None:
+    """Write the college report of one reporting period as PDF or XLSX."""
+    data = ops.college_report(_context(), period, organisation=org, plan=plan, fmt=_report_format(out), lang=lang,
+                              version=version, include_drafts=drafts)
+    out.write_bytes(data)
+    typer.echo(f"{out} written ({len(data):,} bytes)")
+
+
+REPORT_KIND = typer.Option("opvolging", "--report", help="opvolging or college.")
+REPORT_PERIOD = typer.Option(..., help="The year (opvolging) or the reporting period code (college).")
+
+
+@report_app.command("sections")
+def report_sections(org: Optional[str] = REPORT_ORG, plan: Optional[str] = REPORT_PLAN, report: str = REPORT_KIND,
+                    period: str = REPORT_PERIOD) -> None:
+    """List the text sections of a report with their state (id, code, state, version, title)."""
+    ctx = _context()
+    for row in ops.list_report_sections(ctx, _plan_id(ctx, org, plan), report, period):
+        typer.echo(f"{row['id'] or '—'}\t{row['code']}\t{row['state'] or 'leeg'}\t{row['row_version']}\t"
+                   f"{row['title_nl']}")
+
+
+@report_app.command("write")
+def report_write(code: str = typer.Argument(..., help="Section code, e.g. financiele_risicos."),
+                 text: Path = typer.Option(..., help="A UTF-8 text file with the section's text (- for stdin)."),
+                 org: Optional[str] = REPORT_ORG, plan: Optional[str] = REPORT_PLAN, report: str = REPORT_KIND,
+                 period: str = REPORT_PERIOD,
+                 title: Optional[str] = typer.Option(None, help="A new section of your own: its Dutch title."),
+                 submit: bool = typer.Option(False, help="Submit the section for approval after saving.")) -> None:
+    """Save the text of a report section as a draft (a new own section with --title), optionally submit it."""
+    ctx = _context()
+    plan_id = _plan_id(ctx, org, plan)
+    body = sys.stdin.read() if str(text) == "-" else text.read_text(encoding="utf-8")
+    rows = {r["code"]: r for r in ops.list_report_sections(ctx, plan_id, report, period)}
+    if code not in rows and title:
+        row = ops.add_report_section(ctx, plan_id, report, period, title, code=code, body=body)
+    elif code not in rows:
+        raise NotFound(f"the {report} report {period} has no section {code!r}: add it with --title")
+    else:
+        row = ops.save_report_section(ctx, plan_id, report, period, code, body,
+                                      expected_version=rows[code]["row_version"])
+    if submit:
+        row = ops.submit_report_section(ctx, row["id"])
+    typer.echo(f"section {row['code']} ({row['id']}): {row['state']}")
+
+
+@report_app.command("decide")
+def report_decide(section: int = typer.Argument(..., help="Section id (obmi report sections)."),
+                  decision: str = typer.Argument(..., help="approve, return or reopen."),
+                  comment: str = typer.Option("", help="Why (required when returning).")) -> None:
+    """Approve, return or reopen a submitted report section."""
+    row = ops.decide_report_section(_context(), section, decision=decision, comment=comment)
+    typer.echo(f"section {row['code']} ({row['id']}): {row['state']}")
 
 
 # --- users, tokens, organisations, audit ------------------------------------------------------

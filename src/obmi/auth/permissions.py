@@ -195,6 +195,12 @@ PERMISSIONS: dict[str, Permission] = {p.name: p for p in (
        "Acknowledge an open early-warning signal with a comment (its owner, or a coordinator)."),
     _p("signals.configure", organisation_role(Role.ORG_ADMIN, Role.COORDINATOR), "write",
        "Enable, disable and tune the parameters of the organisation's early-warning rules."),
+    _p("reports.read", organisation_member, "read",
+       "Download the opvolgingsrapportering and college reports of the organisation's plans (approved texts)."),
+    _p("reports.write", organisation_role(*_DATA_STAFF), "write",
+       "Draft, add and submit the text sections of the follow-up and college reports."),
+    _p("reports.approve", organisation_role(*_STAFF), "write",
+       "Approve, return or reopen the text sections of the follow-up and college reports."),
     _p("finance.import", organisation_role(*_STAFF), "write",
        "Import ramingen and realisaties from a finance-package export into a plan."),
 )}

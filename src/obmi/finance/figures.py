@@ -26,8 +26,25 @@ class ItemInfo:
     priority: bool = False
 
 
+class Rates:
+    """The two rates of anything with planned and realised uitgaven and ontvangsten."""
+    planned_out: float
+    planned_in: float
+    realised_out: float
+    realised_in: float
+
+    @property
+    def spend_rate(self) -> float | None:
+        """Realised / planned uitgaven (0.42 = 42 %); None without planned uitgaven."""
+        return self.realised_out / self.planned_out if self.planned_out > 0 else None
+
+    @property
+    def income_rate(self) -> float | None:
+        return self.realised_in / self.planned_in if self.planned_in > 0 else None
+
+
 @dataclass
-class Money:
+class Money(Rates):
     planned_out: float = 0.0
     planned_in: float = 0.0
     realised_out: float = 0.0
@@ -44,15 +61,6 @@ class Money:
             self.planned_out += line.amount
         else:
             self.planned_in += line.amount
-
-    @property
-    def spend_rate(self) -> float | None:
-        """Realised / planned uitgaven (0.42 = 42 %); None without planned uitgaven."""
-        return self.realised_out / self.planned_out if self.planned_out > 0 else None
-
-    @property
-    def income_rate(self) -> float | None:
-        return self.realised_in / self.planned_in if self.planned_in > 0 else None
 
     @property
     def empty(self) -> bool:

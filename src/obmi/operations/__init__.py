@@ -82,6 +82,15 @@ from obmi.operations.plans import (
                                       update_item,
 )
 from obmi.operations.registry import REGISTRY, list_operations
+from obmi.operations.reports import (
+                                      add_report_section,
+                                      college_report,
+                                      decide_report_section,
+                                      list_report_sections,
+                                      opvolging_report,
+                                      save_report_section,
+                                      submit_report_section,
+)
 from obmi.operations.signals import (
                                       acknowledge_signal,
                                       configure_signal_rule,
@@ -134,4 +143,6 @@ __all__ = [
     "send_password_reset", "set_password", "story_view", "update_user", "upgrade_database",
     "WarehouseExport", "export_warehouse",
     "acknowledge_signal", "configure_signal_rule", "evaluate_signals", "list_signals", "signal_rules",
+    "add_report_section", "college_report", "decide_report_section", "list_report_sections", "opvolging_report",
+    "save_report_section", "submit_report_section",
 ]

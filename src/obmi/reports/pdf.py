@@ -411,7 +411,9 @@ def _document_data(sheet: FactSheet, fmt: _Fmt, site_name: str, map_geojson: dic
     }
 
 
-TEMPLATE = r"""
+# The house style every OBMi document shares: the data, the colours, the font, the A4 page with
+# its footer (the fact sheets and the plan reports start from it).
+HOUSE_STYLE = r"""
 #let d = json(bytes(sys.inputs.data))
 #let L = d.labels
 #let accent = rgb("#0072B2")
@@ -435,6 +437,9 @@ TEMPLATE = r"""
       [#L.page #counter(page).display() #L.of #counter(page).final().first()])
   },
 )
+"""
+
+TEMPLATE = HOUSE_STYLE + r"""
 #show heading.where(level: 1): set text(size: 26pt, weight: "bold", fill: ink)
 #show heading.where(level: 1): set block(above: 2pt, below: 6pt)
 #show heading.where(level: 2): set text(size: 11.5pt, weight: "bold", fill: accent)
@@ -575,11 +580,17 @@ def render_factsheet_pdf(sheet: FactSheet, *, lang: str = "nl", site_name: str =
         raise ValueError(f"lang must be one of {', '.join(LANGS)}")
     fmt = _Fmt(lang, dict(level_names or {}))
     data = _document_data(sheet, fmt, site_name, map_geojson, key_figures or KEY_FIGURES)
-    generated = sheet.generated if sheet.generated.tzinfo else sheet.generated.replace(tzinfo=UTC)
+    return compile_document(TEMPLATE, data, generated=sheet.generated)
+
+
+def compile_document(template: str, data: Mapping[str, Any], *, generated: datetime) -> bytes:
+    """A tagged, accessible PDF (PDF/A-2a, PDF/UA-1) of a fixed Typst `template` that reads
+    `data` (JSON) from `sys.inputs.data`: the engine of the fact sheets and the plan reports."""
+    when = generated if generated.tzinfo else generated.replace(tzinfo=UTC)
     with _lock:
-        return _typst_compiler().compile(input=TEMPLATE.encode("utf-8"), format="pdf",
+        return _typst_compiler().compile(input=template.encode("utf-8"), format="pdf",
                                          sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
-                                         timestamp=int(generated.timestamp()), pdf_standards=PDF_STANDARDS)
+                                         timestamp=int(when.timestamp()), pdf_standards=PDF_STANDARDS)
 
 
 # --- maps and bulk export ------------------------------------------------------------------
