@@ -529,7 +529,7 @@ def test_the_coordinator_sends_reminders_and_generates_periods(world, tmp_path):
 def test_every_text_of_the_follow_up_pages_has_an_english_translation():
     from babel.messages.pofile import read_po
 
-    from obmi.web import plans_pages
+    from obmi.web import plans_pages, report_pages
 
     web = Path(plans_pages.__file__).parent
     with open(web / "locale" / "en" / "LC_MESSAGES" / "messages.po", "rb") as handle:
@@ -543,7 +543,8 @@ def test_every_text_of_the_follow_up_pages_has_an_english_translation():
     assert len(used) > 250, f"only {len(used)} texts found: is the pattern still right?"
     # The Dutch labels plans_pages.py hands to the templates, which translate them with _(label).
     for table in (plans_pages.SETTINGS_LABELS, plans_pages.ROLLUP_METHODS, plans_pages.SCHEMES,
-                  plans_pages.NOTICES, plans_pages.SETTINGS_NOTICES):
+                  plans_pages.NOTICES, plans_pages.SETTINGS_NOTICES, report_pages.REPORT_NAMES,
+                  report_pages.REPORT_NOTICES, report_pages.STATE_LABELS):
         used.update(dict.fromkeys(table.values(), "plans_pages.py"))
     used.update(dict.fromkeys(("Plannen", "Mijn rapporteringen", "Instellingen"), "plans_pages.py"))
     missing = sorted(f"{where}: {text!r}" for text, where in used.items() if not english.get(text, "").strip())

@@ -123,7 +123,25 @@ def build_demo_plan(ctx: Context, echo: Callable[[str], None] = print) -> int:
     _milestones(coordinator, owner, ids, projects)
     _status_updates(coordinator, owner, ids, [row["code"] for row in reporting])
     echo(_finance(coordinator, org).summary())
+    _report_texts(coordinator, owners[OWNERS[0]], result.plan_id)
+    # The early-warning rules run once, so the dashboard, the item pages and the reports show signals.
+    echo(ops.evaluate_signals(coordinator, result.plan_id).summary())
     return result.plan_id
+
+
+def _report_texts(coordinator: Context, writer: Context, plan_id: int) -> None:
+    """The opvolgingsrapportering 2026: the financial risks approved, the changed assumptions
+    submitted and awaiting the coordinator (fictional texts)."""
+    risks = ops.save_report_section(writer, plan_id, "opvolging", "2026", "financiele_risicos",
+                                    "Fictieve tekst: de energieprijzen liggen hoger dan geraamd; de aanbesteding van "
+                                    "twee projecten kan duurder uitvallen.\n\nDe stad houdt een buffer aan in het "
+                                    "budgettair resultaat (fictief).", expected_version=0)
+    ops.submit_report_section(writer, risks["id"])
+    ops.decide_report_section(coordinator, risks["id"], decision="approve")
+    assumptions = ops.save_report_section(writer, plan_id, "opvolging", "2026", "wijzigingen_veronderstellingen",
+                                          "Fictieve tekst: de indexsprong van de lonen valt een maand vroeger dan "
+                                          "verondersteld.", expected_version=0)
+    ops.submit_report_section(writer, assumptions["id"])
 
 
 # Fictional finance for the fictional plan: the ramingen are the plan's own amounts on an

@@ -125,3 +125,29 @@ def test_finance_pages_show_the_figures_and_pass_axe(finance_world, coordinator)
     page.shots.take("balance")
     failing = {name: [v for v in r["violations"] if v["impact"] in FAILING_IMPACTS] for name, r in results.items()}
     assert not any(failing.values()), "\n".join(f"{name}:\n{describe(v)}" for name, v in failing.items() if v)
+
+
+def test_the_report_page_writes_approves_and_downloads_and_passes_axe(finance_world, coordinator):
+    page, url, plan = coordinator, finance_world["url"], finance_world["plan"]
+    sign_in(page, url, "coord", PASSWORD, f"/beleid/plannen/{plan}")
+    page.get_by_role("link", name="Rapportering: opvolgingsrapportering en rapportering aan het college").click()
+    page.get_by_label("Jaar of periode").select_option(str(YEAR))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Toon").click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Opvolgingsrapportering")
+    risks = page.locator("#sectie-financiele_risicos")
+    risks.get_by_label("Tekst").fill("De rente op de nieuwe lening ligt een procentpunt hoger.")
+    with page.expect_navigation():
+        risks.get_by_role("button", name="Bewaar en dien in").click()
+    assert "De tekst is ingediend ter goedkeuring." in page.get_by_role("status").inner_text()
+    with page.expect_navigation():
+        page.locator("#sectie-financiele_risicos").get_by_role("button", name="Goedkeuren").click()
+    assert "goedgekeurd" in page.locator("#sectie-financiele_risicos").inner_text()
+    results = run_axe(page, "report-page")
+    page.shots.take("report")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="PDF (toegankelijk, A4)").click()
+    pdf = download.value.path().read_bytes()
+    assert pdf[:5] == b"%PDF-" and len(pdf) > 10_000
+    failing = [v for v in results["violations"] if v["impact"] in FAILING_IMPACTS]
+    assert not failing, describe(failing)

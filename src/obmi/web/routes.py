@@ -22,9 +22,12 @@ def obmi_routers() -> list[Any]:
         pages,
         plans_api,
         plans_pages,
+        report_api,
+        report_pages,
         signals_pages,
         system,
     )
-    return [system.router, api.router, api_admin.router, plans_api.router, finance_api.router, downloads.router,
+    return [system.router, api.router, api_admin.router, plans_api.router, finance_api.router, report_api.router,
+            downloads.router,
             auth_pages.router, oidc.router, admin.router, plans_pages.router, finance_pages.router,
-            signals_pages.router, pages.router]
+            report_pages.router, signals_pages.router, pages.router]
