@@ -69,7 +69,8 @@ class DecisionIn(In):
 
 
 FILE_RESPONSES = {**responses(Out, 401, 403, 404),
-                  200: {"content": {m: {} for m in MEDIA.values()}, "description": "The report as a file"}}
+                  200: {"content": {m: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA.values()},
+                        "description": "The report as a file"}}
 
 
 def _file(data: bytes, name: str, fmt: str) -> Response:
