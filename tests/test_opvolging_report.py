@@ -282,3 +282,19 @@ def test_the_command_line_writes_pdf_and_xlsx_and_refuses_other_formats(city, tm
     assert out.exit_code == 0, out.output
     assert RISK_TEXT not in pdf_text((tmp_path / "college.pdf").read_bytes())  # another report's text
     assert RISK_TEXT in " ".join(pdf_text(ops.opvolging_report(city["lezer"], 2026, plan_id=city["plan"])).split())
+
+
+def test_a_large_report_compiles_in_a_process_of_its_own_with_the_same_text(city, monkeypatch):
+    """Typst's memo never shrinks inside a process: big reports compile in a child process."""
+    from obmi.reports import opvolging_pdf, pdf
+    inline = " ".join(pdf_text(ops.opvolging_report(city["lezer"], 2026, plan_id=city["plan"])).split())
+    child, calls = pdf._compile_in_child, []
+
+    def counted(*args):
+        calls.append(args[2])
+        return child(*args)
+
+    monkeypatch.setattr(opvolging_pdf, "ISOLATE_ABOVE_ACTIES", 0)
+    monkeypatch.setattr(pdf, "_compile_in_child", counted)
+    isolated = " ".join(pdf_text(ops.opvolging_report(city["lezer"], 2026, plan_id=city["plan"])).split())
+    assert len(calls) == 1 and isolated == inline

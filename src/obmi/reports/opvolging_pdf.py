@@ -16,6 +16,8 @@ from obmi.reports import charts
 from obmi.reports.opvolging import FollowUpReport, ItemLine, MoneyRow, domain_label, status_label
 from obmi.reports.pdf import HOUSE_STYLE, LANGS, compile_document
 
+# A report of a plan this large compiles in a child process (see compile_document): ≈ 40 pages.
+ISOLATE_ABOVE_ACTIES = 500
 LABELS: dict[str, dict[str, str]] = {
     "nl": {
         "opvolging": "Opvolgingsrapportering", "college": "Rapportering aan het college",
@@ -356,4 +358,6 @@ def render_report_pdf(report: FollowUpReport, *, lang: str = "nl", site_name: st
     """The report as an A4 PDF (Dutch by default, `lang="en"` for English)."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}")
-    return compile_document(TEMPLATE, document_data(report, lang, site_name), generated=report.generated)
+    acties = sum(len(group.acties) for group in report.detail)
+    return compile_document(TEMPLATE, document_data(report, lang, site_name), generated=report.generated,
+                            isolated=acties > ISOLATE_ABOVE_ACTIES)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -47,18 +48,28 @@ def _money_header(t: dict[str, str], first: str) -> list[str]:
             f"{t['in']} {t['raming']}", f"{t['in']} {t['realisatie']}", f"{t['income_rate']}"]
 
 
-def _money_row(sheet: Worksheet, label: str, row: MoneyRow, *, bold: bool = False, extra: Sequence[Any] = ()) -> None:
-    sheet.append([label, *extra, row.planned_out, row.realised_out, row.spend_rate, row.planned_in, row.realised_in,
-                  row.income_rate])
-    line = sheet.max_row
-    offset = len(extra)
-    for column in (2, 3, 5, 6):
-        sheet.cell(line, column + offset).number_format = EURO
-    for column in (4, 7):
-        sheet.cell(line, column + offset).number_format = RATE
-    if bold:
-        for cell in sheet[line]:
+def _append(sheet: Worksheet, values: Sequence[Any], formats: dict[int, str] | None = None, *, bold: bool = False,
+            wrap: Sequence[int] = ()) -> None:
+    """Append a row whose cells are styled before they go in (0-based columns in `formats` and
+    `wrap`): asking the sheet for its last row after each append scans every row — quadratic."""
+    cells = []
+    for column, value in enumerate(values):
+        cell = Cell(sheet, value=value)
+        if formats and column in formats:
+            cell.number_format = formats[column]
+        if bold:
             cell.font = Font(bold=True)
+        if column in wrap:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cells.append(cell)
+    sheet.append(cells)
+
+
+def _money_row(sheet: Worksheet, label: str, row: MoneyRow, *, bold: bool = False, extra: Sequence[Any] = ()) -> None:
+    offset = 1 + len(extra)
+    formats = {offset + i: fmt for i, fmt in enumerate((EURO, EURO, RATE, EURO, EURO, RATE))}
+    _append(sheet, [label, *extra, row.planned_out, row.realised_out, row.spend_rate, row.planned_in,
+                    row.realised_in, row.income_rate], formats, bold=bold)
 
 
 def _item_row(sheet: Worksheet, item: ItemLine, lang: str, *, group: str = "") -> None:
@@ -66,10 +77,8 @@ def _item_row(sheet: Worksheet, item: ItemLine, lang: str, *, group: str = "") -
     values += [item.code, item.kind, item.title, status_label(item.status, lang),
                None if item.progress is None else item.progress / 100, item.period or "", item.planned_out,
                item.realised_out, item.narrative, item.knelpunten]
-    sheet.append(values)
-    sheet.cell(sheet.max_row, len(values) - 5).number_format = RATE
-    for column in (len(values) - 3, len(values) - 2):
-        sheet.cell(sheet.max_row, column).number_format = EURO
+    last = len(values) - 1
+    _append(sheet, values, {last - 5: RATE, last - 3: EURO, last - 2: EURO})
 
 
 def render_report_xlsx(report: FollowUpReport, *, lang: str = "nl", site_name: str = "OBMi") -> bytes:
@@ -100,9 +109,7 @@ def render_report_xlsx(report: FollowUpReport, *, lang: str = "nl", site_name: s
         (t["open_signals"], key.open_signals, None),
     ]
     for name, value, number_format in facts:
-        sheet.append([name, value])
-        if number_format:
-            sheet.cell(sheet.max_row, 2).number_format = number_format
+        _append(sheet, [name, value], {1: number_format} if number_format else None)
 
     sheet = _sheet(book, names[1], [t["severity"], t["state"], t["item"], t["message"]], (14, 14, 16, 90))
     for s in report.signals:
@@ -134,8 +141,7 @@ def render_report_xlsx(report: FollowUpReport, *, lang: str = "nl", site_name: s
 
     sheet = _sheet(book, names[5], ["Code", t["title"], t["state"], t["toelichting"]], (28, 40, 14, 100))
     for section in report.sections:
-        sheet.append([section.code, section.title(lang), section.state or "", section.body])
-        sheet.cell(sheet.max_row, 4).alignment = Alignment(wrap_text=True, vertical="top")
+        _append(sheet, [section.code, section.title(lang), section.state or "", section.body], wrap=(3,))
 
     sheet = _sheet(book, names[6], ["Beleidsdoelstelling" if lang == "nl" else "Policy objective", *item_header],
                    (40, 14, 14, 50, 22, 11, 11, 16, 16, 60, 40))

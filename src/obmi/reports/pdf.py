@@ -583,14 +583,35 @@ def render_factsheet_pdf(sheet: FactSheet, *, lang: str = "nl", site_name: str =
     return compile_document(TEMPLATE, data, generated=sheet.generated)
 
 
-def compile_document(template: str, data: Mapping[str, Any], *, generated: datetime) -> bytes:
+def compile_document(template: str, data: Mapping[str, Any], *, generated: datetime, isolated: bool = False) -> bytes:
     """A tagged, accessible PDF (PDF/A-2a, PDF/UA-1) of a fixed Typst `template` that reads
-    `data` (JSON) from `sys.inputs.data`: the engine of the fact sheets and the plan reports."""
+    `data` (JSON) from `sys.inputs.data`: the engine of the fact sheets and the plan reports.
+
+    Typst memoizes what it compiled for the life of the process and its Python binding cannot
+    clear that (≈0.8 GB per distinct 400-page report): `isolated` compiles in a short-lived child
+    process instead, for documents too big to keep in a long-running server's memory."""
     when = generated if generated.tzinfo else generated.replace(tzinfo=UTC)
+    inputs = json.dumps(data, ensure_ascii=False)
+    if isolated:
+        return _compile_in_child(template, inputs, int(when.timestamp()))
     with _lock:
-        return _typst_compiler().compile(input=template.encode("utf-8"), format="pdf",
-                                         sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
-                                         timestamp=int(when.timestamp()), pdf_standards=PDF_STANDARDS)
+        return _compile(template, inputs, int(when.timestamp()))
+
+
+def _compile_in_child(template: str, inputs: str, timestamp: int) -> bytes:
+    import subprocess
+    import sys
+    job = json.dumps({"template": template, "inputs": inputs, "timestamp": timestamp}).encode("utf-8")
+    done = subprocess.run([sys.executable, "-m", "obmi.reports.typst_child"], input=job, capture_output=True,
+                          timeout=600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the PDF could not be compiled: {done.stderr.decode('utf-8', 'replace')[-2000:]}")
+    return done.stdout
+
+
+def _compile(template: str, inputs: str, timestamp: int) -> bytes:
+    return _typst_compiler().compile(input=template.encode("utf-8"), format="pdf", sys_inputs={"data": inputs},
+                                     timestamp=timestamp, pdf_standards=PDF_STANDARDS)
 
 
 # --- maps and bulk export ------------------------------------------------------------------
