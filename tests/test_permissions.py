@@ -69,6 +69,15 @@ class World:
     def fresh(self, prefix: str) -> str:
         return f"{prefix}{next(self.counter)}"
 
+    @property
+    def swing_file(self) -> Path:
+        """A Swing upload of the host organisation's own indicator (the real 2014 population of Gent)."""
+        path = self.tmp / "upload.csv"
+        if not path.exists():
+            path.write_text("period;geolevel;geoitem;stad_eigen_telling\n2014;gemeente;44021;251133\n",
+                            encoding="utf-8")
+        return path
+
 
 def _reset_secret(outbox: Path) -> str:
     [mail] = list(outbox.glob("*.eml"))
@@ -272,6 +281,7 @@ CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     "import_statbel": (lambda c, w: ops.import_statbel(c, INCOME, dry_run=True), {ADMIN, COORD, ORG_ADMIN}),
     "import_observations": (lambda c, w: ops.import_observations(c, w.observations_file, dry_run=True),
                             {ADMIN, COORD, ORG_ADMIN, EDITOR}),
+    "import_swing": (lambda c, w: ops.import_swing(c, w.swing_file, dry_run=True), {ADMIN, COORD, ORG_ADMIN, EDITOR}),
     "import_catalogue": (lambda c, w: ops.import_catalogue(c, w.catalogue_file, dry_run=True),
                          {ADMIN, COORD, ORG_ADMIN, EDITOR}),
     "list_imports": (lambda c, w: ops.list_imports(c), {ADMIN, ORG_ADMIN, COORD, ANALYST, COORD_B, ORG_ADMIN_B,
@@ -293,6 +303,8 @@ CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     "export_warehouse": (lambda c, w: ops.export_warehouse(c, w.tmp / w.fresh("warehouse-")),
                          {ADMIN, ORG_ADMIN, COORD, ANALYST, EDITOR, COORD_B, ORG_ADMIN_B}),
     "search": (lambda c, w: ops.search(c, "gent"), ALL),
+    # the Swing-compatible read API
+    "list_areas": (lambda c, w: ops.list_areas(c, "provincie", codes=["10000", "40000"]), ALL),
     # the installation
     "upgrade_database": (lambda c, w: ops.upgrade_database(c, dry_run=True), {ADMIN}),
     "database_status": (lambda c, w: ops.database_status(c), {ADMIN}),

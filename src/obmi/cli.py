@@ -163,9 +163,33 @@ def import_observations_cmd(file: Path, level: Optional[str] = typer.Option(
     typer.echo(_run_import(lambda: ops.import_observations(ctx, file, level=level, dry_run=dry_run), report).summary())
 
 
+@import_app.command("swing")
+def import_swing_cmd(files: list[Path],
+                     clear: str = typer.Option("combinations", help="Earlier values replaced: combinations (the "
+                                               "indicator, period and level combinations in the file), all (every "
+                                               "value of its indicators) or none."),
+                     adjust_periods: bool = typer.Option(True, help="Swing's 'adjust start/end period' (OBMi takes "
+                                                         "the periods from the data: reported only)."),
+                     sum_duplicates: bool = typer.Option(False, help="Sum duplicate records instead of refusing them."),
+                     drop_special_values: bool = typer.Option(False, help="Skip records with -99996…-99999."),
+                     skip_unknown_areas: bool = typer.Option(False, help="Skip records of unknown areas instead of "
+                                                             "refusing them (hides other mistakes: discouraged)."),
+                     dry_run: bool = DRY_RUN, report: Optional[Path] = REPORT) -> None:
+    """Import Swing upload files (CSV, XLS, XLSX; every sheet): period, geolevel, geoitem and one
+    column per indicator code; -99996 empty, -99997 hidden, -99998 n.v.t., -99999 unknown. Each
+    file is its own import (and transaction)."""
+    ctx = _context()
+    for file in files:
+        result = _run_import(partial(ops.import_swing, ctx, file, clear=clear, adjust_periods=adjust_periods,
+                                     sum_duplicates=sum_duplicates, drop_special_values=drop_special_values,
+                                     skip_unknown_areas=skip_unknown_areas, dry_run=dry_run), report)
+        typer.echo(f"{result.file_name}: " + result.summary())
+
+
 @import_app.command("catalogue")
 def import_catalogue_cmd(file: Path, dry_run: bool = DRY_RUN, report: Optional[Path] = REPORT) -> None:
-    """Import indicator definitions from YAML or CSV."""
+    """Import indicator definitions: YAML or CSV in OBMi's layout, or a Swing indicator table
+    (onderwerpentabel, XLSX or CSV) with a report of how each field was mapped."""
     ctx = _context()
     typer.echo(_run_import(lambda: ops.import_catalogue(ctx, file, dry_run=dry_run), report).summary())
 

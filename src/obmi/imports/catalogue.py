@@ -1,4 +1,6 @@
-"""`obmi import catalogue FILE`: indicator definitions from YAML or CSV, atomic and idempotent.
+"""`obmi import catalogue FILE`: indicator definitions from YAML or CSV — or a Swing indicator
+table ("onderwerpentabel", XLSX or CSV, recognised by its columns and mapped onto OBMi's fields by
+obmi.imports.swing_catalogue, with a mapping report in the notes) — atomic and idempotent.
 
 Each definition is also an object-level permission check (`indicator.write`): a coordinator
 writes the definitions of their organisation, an editor only those they own, the host
@@ -16,8 +18,11 @@ from obmi.auth.permissions import Resource, allowed
 from obmi.errors import ImportRejected, NotAllowed, ValidationError
 from obmi.imports.readers import reader_for
 from obmi.imports.runs import ImportResult, ImportStats, WriteUnit, file_sha256, run_import
+from obmi.imports.swing_catalogue import SwingImportStats, is_swing_table, read_swing_table
 from obmi.indicators.catalogue import Indicator, build_indicators, dependency_order, load_catalogue, upsert_indicators
 from obmi.store.tables import area_level, organisation, user_account
+
+REFUSAL = "catalogue files are .yaml, .yml or .csv, or a Swing indicator table (.xlsx or .csv)"
 
 
 def _with_owners(items: list[tuple[int, Indicator]], raw: dict[int, dict], existing: dict[str, Indicator],
@@ -62,18 +67,25 @@ def import_catalogue(unit: WriteUnit, path: Path) -> ImportResult:
     path = Path(path)
 
     def work(conn: Connection, run_id: int) -> ImportStats:
-        raw_items = reader_for("catalogue", path, refusal="catalogue files are .yaml, .yml or .csv").read(path)
+        swing = read_swing_table(path) if is_swing_table(path) else None
+        if swing is not None:  # a Swing indicator table: its rows mapped onto OBMi's fields
+            raw_items = swing.items
+        else:
+            raw_items = reader_for("catalogue", path, refusal=REFUSAL).read(path)
         existing = load_catalogue(conn)
         levels = {r.code for r in conn.execute(select(area_level.c.code))} or None
         where = "item" if path.suffix.lower() in {".yaml", ".yml"} else "line"
         built, rejected = build_indicators(raw_items, set(existing), levels)
         built = _with_owners(built, dict(raw_items), existing, unit.actor.organisation)
-        rejected += _unknown_references(conn, built)
+        rejected += _unknown_references(conn, built) + (swing.rejected if swing else [])
         if rejected:
             raise ImportRejected(f"{path.name}: {len(rejected)} problems, nothing imported", sorted(rejected),
-                                 unit=where)
+                                 unit=where, rows_in=len(raw_items))
         _require_writable(unit, built, existing)
         stats = ImportStats(rows_in=len(raw_items), rows_ok=len(built))
+        if swing is not None:
+            stats = SwingImportStats(rows_in=len(raw_items), rows_ok=len(built), mapping=swing.mapping,
+                                     notes=swing.notes())
         counts, written = upsert_indicators(conn, [ind for _, ind in built])
         stats.inserted, stats.updated, stats.unchanged = counts["inserted"], counts["updated"], counts["unchanged"]
         try:

@@ -52,6 +52,14 @@ def parse_number(raw: object) -> float | None:
     return value
 
 
+def checked_value(ind: Indicator, value: float) -> float:
+    """A delivered value, refused when it cannot be one: a count is whole and not negative
+    (parse_number has already refused what is not finite)."""
+    if ind.is_count and (value < 0 or not float(value).is_integer()):
+        raise ValueError(f"{ind.code} is a count: {value!r} is not a whole number ≥ 0")
+    return value
+
+
 def _columns(header: list[str], default_level: str | None) -> dict[str, int]:
     lowered = [h.strip().lower() for h in header]
     missing = [c for c in REQUIRED if c not in lowered]
@@ -88,6 +96,8 @@ def _row(line: int, values: tuple, cols: dict[str, int], default_level: str | No
         raise ValueError("value is empty (give a status such as missing or suppressed for an empty value)")
     if status in NO_VALUE_STATUSES:
         numbers["value"] = None
+    elif numbers["value"] is not None:
+        numbers["value"] = checked_value(ind, numbers["value"])
     if ind.aggregation == "ratio" and not ind.numerator and numbers["value"] is not None \
             and (numbers["numerator"] is None or numbers["denominator"] is None):
         raise ValueError(f"{code} is a ratio: give numerator and denominator so it can be aggregated")
@@ -96,7 +106,7 @@ def _row(line: int, values: tuple, cols: dict[str, int], default_level: str | No
         numbers["ci_low"], numbers["ci_high"]))
 
 
-def _require_writable(unit: WriteUnit, rows: list[staging.StagedRow], catalogue: dict[str, Indicator]) -> None:
+def require_writable(unit: WriteUnit, rows: list[staging.StagedRow], catalogue: dict[str, Indicator]) -> None:
     """Object-level check: every indicator in the file must be one the actor may write (an
     editor: only those they own). Refused as a whole, naming the indicators and a line each."""
     refused: dict[str, int] = {}
@@ -131,7 +141,7 @@ def import_observations(unit: WriteUnit, path: Path, *, level: str | None = None
                 rejected.append((line, str(exc)))
         if stats.rows_in == 0:
             raise ValidationError(f"{path.name}: no data rows")
-        _require_writable(unit, staged, catalogue)
+        require_writable(unit, staged, catalogue)
         staging.commit(conn, run_id, staged, stats, rejected, path.name, unit.changes)
         return stats
 

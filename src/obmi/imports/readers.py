@@ -1,7 +1,8 @@
 """Import readers, registered through the `obmi_import_readers` hook. A reader names its import
 kind, says which files it accepts, and reads one into what that kind's import consumes:
 
-    table      (header, rows with line numbers): the long format, later Swing uploads
+    table      (header, rows with line numbers): the long format
+    swing      a Swing upload: every sheet (obmi.imports.swing.Sheet)
     statbel    a Statbel open-data file: (layout, pyarrow table, typed)
     catalogue  indicator definitions: [(line or item, mapping)]
     geo        a folder of area definitions, aggregation tables and shapefiles: GeoBundle
@@ -95,7 +96,16 @@ def _finance_readers() -> list[ImportReader]:
     return finance_readers()
 
 
+def _swing_readers() -> list[ImportReader]:
+    from obmi.imports import swing
+    return [ImportReader("swing", "workbook", "Swing upload workbook (XLSX, XLS, ODS), every sheet",
+                         lambda p: _suffix(p).endswith((".xlsx", ".xls", ".xlsm", ".ods")), swing.read_workbook),
+            ImportReader("swing", "csv", "Swing upload as CSV (, ; | or tab)",
+                         lambda p: _suffix(p).endswith((".csv", ".txt", ".csv.gz", ".txt.gz", ".tsv")),
+                         swing.read_csv_sheet)]
+
+
 @hookimpl
 def obmi_import_readers() -> list[ImportReader]:
     return (_table_readers() + _statbel_readers() + _catalogue_readers() + _geo_readers() + _plan_readers()
-            + _finance_readers())
+            + _finance_readers() + _swing_readers())

@@ -57,12 +57,13 @@ class ImportStats:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    deleted: int = 0  # source values an import cleared (Swing's clear options)
     derived: int = 0
     notes: list[str] = field(default_factory=list)  # messiness handled: reported, not fatal
 
     @property
     def changed(self) -> bool:
-        return bool(self.inserted or self.updated)
+        return bool(self.inserted or self.updated or self.deleted)
 
 
 @dataclass
@@ -77,7 +78,8 @@ class ImportResult:
         s = self.stats
         text = (f"import {self.import_id} ({self.status}): {s.rows_in} rows read, {s.rows_ok} ok, "
                 f"{s.rows_skipped} skipped; {s.inserted} inserted, {s.updated} updated, "
-                f"{s.unchanged} unchanged, {s.derived} derived values written")
+                f"{s.unchanged} unchanged, {s.derived} derived values written"
+                + (f"; {s.deleted} earlier values cleared" if s.deleted else ""))
         return "\n".join([text, *(f"  note: {n}" for n in s.notes)])
 
 

@@ -53,6 +53,15 @@ def resolve(conn: Connection, rows: list[StagedRow], rejected: list[tuple[int, s
     return keyed
 
 
+@dataclass(frozen=True)
+class ClearScope:
+    """Source values an import replaces: those of these indicators (every period and level), or
+    of these (indicator, period, level) combinations. A value in scope that the file does not
+    hold again is deleted (Swing's "clear" upload options)."""
+    indicators: frozenset[str] | set[str] = frozenset()
+    combinations: frozenset[tuple[str, str, str]] | set[tuple[str, str, str]] = frozenset()
+
+
 def commit(conn: Connection, run_id: int, rows: list[StagedRow], stats: ImportStats,
            rejected: list[tuple[int, str]], what: str, changes: ChangeSet) -> None:
     keyed = resolve(conn, rows, rejected)
@@ -60,8 +69,17 @@ def commit(conn: Connection, run_id: int, rows: list[StagedRow], stats: ImportSt
         rejected.sort()
         raise ImportRejected(f"{what}: {len(rejected)} rows rejected, nothing imported",
                              rejected[:MAX_REJECTED], rows_in=stats.rows_in)
+    write_keyed(conn, run_id, keyed, stats, changes)
+
+
+def write_keyed(conn: Connection, run_id: int, keyed: dict[tuple[str, int, str], StagedRow], stats: ImportStats,
+                changes: ChangeSet, *, clear: ClearScope | None = None) -> None:
+    """Upsert what differs (idempotent), delete the cleared source values the file does not
+    hold, and tell the write pipeline which indicators and periods changed."""
     stats.rows_ok = len(keyed)
-    existing = obs_store.fetch(conn, {k[0] for k in keyed}, {k[2] for k in keyed})
+    indicators = {k[0] for k in keyed} | set(clear.indicators if clear else ())
+    wide = clear is not None and bool(clear.indicators)
+    existing = obs_store.fetch(conn, indicators, None if wide else {k[2] for k in keyed})
     inserts, updates = [], []
     for key, row in keyed.items():
         new = row.obs._replace(area_id=key[1], origin=Origin.SOURCE, import_id=run_id)
@@ -73,10 +91,23 @@ def commit(conn: Connection, run_id: int, rows: list[StagedRow], stats: ImportSt
             inserts.append(new)
         else:
             updates.append(new._replace(id=old.id))
-    obs_store.write(conn, inserts=inserts, updates=updates, deletes=())
-    stats.inserted, stats.updated = len(inserts), len(updates)
+    deletes = _cleared(conn, existing, keyed, clear) if clear else []
+    obs_store.write(conn, inserts=inserts, updates=updates, deletes=[o.id for o in deletes if o.id is not None])
+    stats.inserted, stats.updated, stats.deleted = len(inserts), len(updates), len(deletes)
     touched: dict[str, set[str]] = defaultdict(set)
-    for obs in inserts + updates:
+    for obs in inserts + updates + deletes:
         touched[obs.indicator].add(obs.period)
     for indicator, periods in touched.items():
         changes.observed(indicator, periods)
+
+
+def _cleared(conn: Connection, existing: dict[tuple[str, int, str], Observation],
+             keyed: dict[tuple[str, int, str], StagedRow], clear: ClearScope) -> list[Observation]:
+    """The stored source values in the clear scope that the file does not hold again."""
+    candidates = [o for key, o in existing.items() if o.origin == Origin.SOURCE and key not in keyed]
+    if not clear.combinations:
+        return [o for o in candidates if o.indicator in clear.indicators]
+    query = select(area.c.id, area.c.level).where(area.c.level.in_(sorted({c[2] for c in clear.combinations})))
+    level_of = {r.id: r.level for r in conn.execute(query)}
+    return [o for o in candidates if o.indicator in clear.indicators
+            or (o.indicator, o.period, level_of.get(o.area_id, "")) in clear.combinations]

@@ -111,11 +111,21 @@ def method_of(ind: Indicator) -> AggregationMethod:
 def combine(ind: Indicator, parts: Parts, weight_of: WeightOf, *, indicator: str, area_id: int,
             period: str, origin: str) -> Observation | None:
     """The whole (an Observation of `area_id`) from its parts; None when the method cannot
-    produce a value (a part missing or withheld, a zero denominator, …)."""
-    if not parts or not all(o.usable for _, o in parts):
+    produce a value (a part unknown or withheld, a zero denominator, …).
+
+    Swing's semantics of special values: an empty or not-applicable part contributes nothing
+    (the total is computed from the others; with nothing else, the total is empty or not
+    applicable itself), a withheld or unknown part makes the total unknown."""
+    if not parts or any(not o.usable and not o.neutral for _, o in parts):
         return None
-    values = method_of(ind).combine(ind, parts, weight_of)
+    if ind.aggregation == "none" and len(parts) != 1:  # never "the one part that has a value"
+        return None
+    counted = [(a, o) for a, o in parts if o.usable]
+    if not counted:
+        status = Status.NOT_APPLICABLE if all(o.status == Status.NOT_APPLICABLE for _, o in parts) else Status.EMPTY
+        return Observation(indicator, area_id, period, None, status, origin=origin)
+    values = method_of(ind).combine(ind, counted, weight_of)
     if values is None or values.get("value") is None:
         return None
-    return Observation(indicator, area_id, period, status=combined_status([o for _, o in parts]),
+    return Observation(indicator, area_id, period, status=combined_status([o for _, o in counted]),
                        origin=origin, **values)  # type: ignore[arg-type]

@@ -23,7 +23,10 @@ from obmi.indicators.periods import PERIOD_TYPES
 from obmi.store.tables import indicator as indicator_table
 
 POLARITIES = ("higher_is_better", "higher_is_worse", "neutral")
-_CODE = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
+CODE_LENGTH = 80
+_CODE = re.compile(rf"^[a-z][a-z0-9_]{{0,{CODE_LENGTH - 1}}}$")
+# Lengths of the store's columns (obmi.store.tables.indicator): refused here, not by the database.
+TEXT_LIMITS = {"name_nl": 300, "name_en": 300, "unit": 40, "source": 300, "licence": 300}
 LIST_FIELDS = ("themes", "levels", "access_groups")
 # Fields that change how values are computed or disclosed: a change re-derives the indicator.
 COMPUTATION_FIELDS = ("aggregation", "numerator", "denominator", "scale", "weight", "formula", "is_count",
@@ -95,9 +98,17 @@ class Indicator(BaseModel):
         return bool(self.formula) or (self.aggregation == "ratio" and bool(self.numerator))
 
     def inputs(self) -> set[str]:
-        """Indicators this one is computed from (for dependency order)."""
+        """Indicators this one is computed from (for dependency order), in any period."""
         refs = set(parse_formula(self.formula).inputs) if self.formula else set()
         refs |= {c for c in (self.numerator, self.denominator, self.weight) if c}
+        return refs
+
+    def references(self) -> set[tuple[str, int]]:
+        """(code, period offset) of every value this one is computed from: a formula may use
+        another period's value (`data_from_period(code, "-1")`); numerator, denominator and
+        weight are always of the period computed (offset 0)."""
+        refs = set(parse_formula(self.formula).references) if self.formula else set()
+        refs |= {(c, 0) for c in (self.numerator, self.denominator, self.weight) if c}
         return refs
 
     @property
@@ -127,9 +138,14 @@ def validate(ind: Indicator, known: set[str], levels: set[str] | None = None) ->
     methods = aggregation_methods()
     problems = []
     if not _CODE.match(ind.code or ""):
-        problems.append(f"code {ind.code!r} must be lower case letters, digits and _ (starting with a letter)")
+        length = f" ({len(ind.code)} characters)" if len(ind.code or "") > CODE_LENGTH else ""
+        problems.append(f"code {ind.code!r} must be lower case letters, digits and _ (starting with a letter, "
+                        f"at most {CODE_LENGTH} characters){length}")
     if not ind.name_nl:
         problems.append("name_nl is required")
+    for name, limit in TEXT_LIMITS.items():
+        if len(getattr(ind, name) or "") > limit:
+            problems.append(f"{name} longer than {limit} characters")
     if ind.aggregation not in methods:
         problems.append(f"aggregation {ind.aggregation!r} must be one of {', '.join(methods)}")
     else:

@@ -15,14 +15,19 @@ class Status(StrEnum):
     FINAL = "final"
     PROVISIONAL = "provisional"
     ESTIMATED = "estimated"
-    SUPPRESSED = "suppressed"  # withheld: delivered so, or by OBMi's disclosure control
-    NOT_APPLICABLE = "not_applicable"
-    MISSING = "missing"
+    SUPPRESSED = "suppressed"  # withheld: delivered so (Swing -99997), or by OBMi's disclosure control
+    NOT_APPLICABLE = "not_applicable"  # Swing -99998
+    MISSING = "missing"  # unknown: should have a value but has none (Swing -99999)
+    EMPTY = "empty"  # as if nothing was loaded (Swing -99996)
 
 
 # Statuses that carry a value, weakest last: one provisional part makes a total provisional.
 VALUE_STATUSES = (Status.FINAL, Status.PROVISIONAL, Status.ESTIMATED)
-NO_VALUE_STATUSES = frozenset({Status.SUPPRESSED, Status.NOT_APPLICABLE, Status.MISSING})
+NO_VALUE_STATUSES = frozenset({Status.SUPPRESSED, Status.NOT_APPLICABLE, Status.MISSING, Status.EMPTY})
+# No value, and a total that includes it is unknown (Swing's hidden and unknown values).
+POISON_STATUSES = frozenset({Status.SUPPRESSED, Status.MISSING})
+# No value, but a total can still be computed: the part contributes nothing (empty, n.v.t.).
+NEUTRAL_STATUSES = frozenset({Status.EMPTY, Status.NOT_APPLICABLE})
 
 
 class Origin(StrEnum):
@@ -58,6 +63,11 @@ class Observation(NamedTuple):
     def usable(self) -> bool:
         """Has a value that may enter a sum (not withheld, not missing)."""
         return self.value is not None and self.status in VALUE_STATUSES
+
+    @property
+    def neutral(self) -> bool:
+        """No value, yet a total that includes it can be computed: it contributes nothing."""
+        return self.status in NEUTRAL_STATUSES
 
     def withheld(self, reason: str | None = None) -> Observation:
         """The published form of a suppressed observation: no value of any kind."""

@@ -60,6 +60,7 @@ from obmi.operations.imports import (
                                       import_kind,
                                       import_observations,
                                       import_statbel,
+                                      import_swing,
                                       list_imports,
 )
 from obmi.operations.plan_views import (
@@ -112,6 +113,7 @@ from obmi.operations.statistics import (
                                       query_observations,
                                       search,
 )
+from obmi.operations.swing_read import AreaItem, list_areas
 from obmi.operations.system import (
                                       backup_database,
                                       data_version,
@@ -136,12 +138,13 @@ __all__ = [
     "authenticate_session", "authenticate_token", "backup_database", "change_password", "create_token",
     "dashboard_view", "data_version", "database_status", "export_audit_csv", "export_catalogue",
     "export_factsheets", "factsheet_pdf", "health", "identify_cli_user", "import_catalogue", "import_details",
-    "import_geography", "import_kind", "import_observations", "import_statbel", "indicator_availability",
+    "import_geography", "import_kind", "import_observations", "import_statbel", "import_swing", "indicator_availability",
     "list_audit", "list_dashboards", "list_imports", "list_indicators", "list_levels", "list_operations",
     "list_organisations", "list_stories", "list_tokens", "list_users", "login", "login_external", "logout",
     "query_observations", "rederive_all", "reset_password", "restore_database", "revoke_token", "search",
     "send_password_reset", "set_password", "story_view", "update_user", "upgrade_database",
     "WarehouseExport", "export_warehouse",
+    "AreaItem", "list_areas",
     "acknowledge_signal", "configure_signal_rule", "evaluate_signals", "list_signals", "signal_rules",
     "add_report_section", "college_report", "decide_report_section", "list_report_sections", "opvolging_report",
     "save_report_section", "submit_report_section",

@@ -11,7 +11,7 @@ from obmi.auth.permissions import Resource
 from obmi.errors import ValidationError
 from obmi.imports import catalogue as catalogue_import
 from obmi.imports import geo as geo_import
-from obmi.imports import long_format, runs, statbel
+from obmi.imports import long_format, runs, statbel, swing
 from obmi.imports.runs import ImportResult, report_csv
 
 __all__ = ["IMPORT_KINDS", "ImportResult", "report_csv"]
@@ -36,9 +36,20 @@ def import_observations(unit: Unit, path: Path, *, level: str | None = None) -> 
     return long_format.import_observations(unit, Path(path), level=level)
 
 
+@operation("observations.import")
+def import_swing(unit: Unit, path: Path, *, clear: str = "combinations", adjust_periods: bool = True,
+                 sum_duplicates: bool = False, drop_special_values: bool = False,
+                 skip_unknown_areas: bool = False) -> runs.ImportResult:
+    """Import a Swing upload file (CSV/XLS/XLSX, every sheet): period, geolevel, geoitem and a
+    column per indicator code, Swing's special values as statuses, Swing's upload options."""
+    options = swing.SwingOptions(clear, adjust_periods, sum_duplicates,  # type: ignore[arg-type]
+                                 drop_special_values, skip_unknown_areas)
+    return swing.import_swing(unit, Path(path), options)
+
+
 @operation("catalogue.import")
 def import_catalogue(unit: Unit, path: Path) -> runs.ImportResult:
-    """Import indicator definitions (YAML or CSV)."""
+    """Import indicator definitions (YAML or CSV, or a Swing indicator table)."""
     return catalogue_import.import_catalogue(unit, Path(path))
 
 
@@ -56,7 +67,10 @@ IMPORT_KINDS: dict[str, ImportKind] = {k.name: k for k in (
                "TF_SOC_POP_STRUCT_*, TF_PSNL_INC_TAX_MUNTY, TF_EAE_LAND_OCCUPTN_* (.txt, .txt.gz)"),
     ImportKind("observations", "Waarnemingen (lang formaat)", "Observations (long format)", import_observations,
                "CSV, XLSX or Parquet: indicator, area, period, value[, level, …]"),
-    ImportKind("catalogue", "Indicatordefinities", "Indicator definitions", import_catalogue, "YAML or CSV"),
+    ImportKind("swing", "Swing-upload (platte onderwerpen)", "Swing upload", import_swing,
+               "CSV, XLSX or XLS: period, geolevel, geoitem and one column per indicator code"),
+    ImportKind("catalogue", "Indicatordefinities", "Indicator definitions", import_catalogue,
+               "YAML or CSV, or a Swing indicator table (XLSX or CSV)"),
 )}
 
 

@@ -73,13 +73,13 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
               "decimals — exactly what the API shows that audience.", (
                   _c("indicator_key", I64, "→ dim_indicator"), _c("area_key", I64, "→ dim_area"),
                   _c("period_key", I64, "→ dim_period"),
-                  _c("value", F, "the value (NULL when status is suppressed, missing or not_applicable)"),
+                  _c("value", F, "the value (NULL when status is suppressed, missing, not_applicable or empty)"),
                   _c("numerator", F, "ratio indicators: the summed numerator (NULL when suppressed)"),
                   _c("denominator", F, "ratio indicators: the summed denominator (NULL when suppressed)"),
                   _c("n", F, "survey estimates: respondents (NULL when suppressed)"),
                   _c("ci_low", F, "lower bound of the confidence interval"),
                   _c("ci_high", F, "upper bound of the confidence interval"),
-                  _c("status", S, "final, provisional, estimated, suppressed, not_applicable, missing"),
+                  _c("status", S, "final, provisional, estimated, suppressed, not_applicable, missing, empty"),
                   _c("origin", S, "source (delivered), reexpressed, aggregated, derived (computed by OBMi)"),
               ), "statistics", PARTITION_COLUMN),
     TableSpec("dim_indicator", "dimension", "The indicators the audience may see.", (

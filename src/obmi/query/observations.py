@@ -136,7 +136,8 @@ def _periods(conn: Connection, q: ObservationQuery, area_ids) -> list[str] | Non
 def query_observations(conn: Connection, q: ObservationQuery, *, view: CatalogueView,
                        default_threshold: int) -> QueryResult:
     ind = view.get(q.indicator)
-    of_level = areas_of_level(conn, q.level, within=q.within)
+    # Unknown locations (99991, …ZZZZ) count in the totals above them but are never shown as areas.
+    of_level = areas_of_level(conn, q.level, within=q.within, include_unknown=False)
     view.require_level(ind, q.level)
     check_disclosure_state(conn, default_threshold)
     if q.areas:
@@ -148,19 +149,20 @@ def query_observations(conn: Connection, q: ObservationQuery, *, view: Catalogue
     if periods is not None:
         join = and_(join, o.period.in_(periods))
     stmt = (select(areas.c.id, areas.c.code, areas.c.name, areas.c.is_unknown, o.period, o.value, o.status,
-                   o.numerator, o.denominator, o.n, o.ci_low, o.ci_high, o.disclosure)
+                   o.numerator, o.denominator, o.n, o.ci_low, o.ci_high, o.disclosure, o.origin)
             .select_from(areas.outerjoin(observation, join)).order_by(areas.c.code, o.period))
     rows: list[Observation] = []
     code_ = q.indicator
     level = q.level
     # Tuple unpacking: named attribute access on result rows costs 3× more at thousands of rows.
-    for id_, code, name, is_unknown, period, value, status, num, den, n, lo, hi, disclosure in conn.execute(stmt).all():
+    for id_, code, name, is_unknown, period, value, status, num, den, n, lo, hi, disclosure, origin \
+            in conn.execute(stmt).all():
         if period is None:  # no observation for this area
             if periods and not is_unknown:  # a map needs to know which areas have no data
                 rows += [Observation(code_, id_, p, None, Status.MISSING, area_code=code, area_name=name, level=level)
                          for p in periods]
             continue
-        rows.append(Observation(code_, id_, period, value, status, num, den, n, lo, hi, disclosure=disclosure,
+        rows.append(Observation(code_, id_, period, value, status, num, den, n, lo, hi, origin, disclosure,
                                 area_code=code, area_name=name, level=level))
     rows = publish(ind, rows)
     return QueryResult(ind, q.level, periods if periods is not None else sort_periods({r.period for r in rows}), rows)

@@ -16,7 +16,8 @@ from obmi.web import i18n
 from obmi.web.security import form_token, remember_csrf_binding
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-STATUS_LABELS = {"suppressed": "onderdrukt", "missing": "geen gegevens", "not_applicable": "niet van toepassing",
+STATUS_LABELS = {"suppressed": "onderdrukt", "missing": "onbekend", "not_applicable": "niet van toepassing",
+                 "empty": "geen gegevens",
                  "provisional": "voorlopig", "estimated": "schatting", "final": ""}
 
 

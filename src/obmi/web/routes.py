@@ -25,9 +25,10 @@ def obmi_routers() -> list[Any]:
         report_api,
         report_pages,
         signals_pages,
+        swing_api,
         system,
     )
     return [system.router, api.router, api_admin.router, plans_api.router, finance_api.router, report_api.router,
             downloads.router,
             auth_pages.router, oidc.router, admin.router, plans_pages.router, finance_pages.router,
-            report_pages.router, signals_pages.router, pages.router]
+            report_pages.router, signals_pages.router, swing_api.router, pages.router]

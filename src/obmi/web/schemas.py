@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Status = Literal["final", "provisional", "estimated", "suppressed", "not_applicable", "missing"]
+Status = Literal["final", "provisional", "estimated", "suppressed", "not_applicable", "missing", "empty"]
 
 
 class Schema(BaseModel):
