@@ -15,12 +15,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from fastapi.testclient import TestClient
 from python_calamine import CalamineWorkbook
 from sqlalchemy.engine import make_url
 
 from obmi import operations as ops
 from obmi.errors import ImportRejected, ValidationError
 from obmi.operations import ObservationQuery
+from obmi.web.app import create_app
 
 from conftest import GEO, SHARED, system
 from factories import catalogue
@@ -234,10 +236,17 @@ def test_a_loaded_higher_level_value_wins_over_the_computed_one(limburg):
     upload(limburg, rows + [[2020, "provincie", PROVINCE, 12345]])
     total = province_total(limburg)
     assert total.value == 12345 and total.origin == "source" and computed != 12345
+    # The API says which it is: delivered by the source, or computed from the areas within.
+    client = TestClient(create_app(limburg["root"].settings, limburg["root"].db))
+    url = f"/api/v1/observations?indicator={TEST_COUNT}&level=provincie&period=2020"
+    shown = {r["area_code"]: r for r in client.get(url).json()["data"]}
+    assert shown[PROVINCE]["origin"] == "source" and shown[PROVINCE]["value"] == 12345
+    assert shown["10000"]["origin"] is None  # Antwerp province: no observation at all
     upload(limburg, rows)  # clears only the gemeente combinations of the file: the province value stays
     assert province_total(limburg).value == 12345
     upload(limburg, rows, clear="all")  # now it is gone, and computed from the municipalities again
     assert province_total(limburg).origin == "aggregated" and province_total(limburg).value == computed
+    assert {r["area_code"]: r["origin"] for r in client.get(url).json()["data"]}[PROVINCE] == "aggregated"
 
 
 def test_the_clear_options_replace_combinations_all_or_nothing(limburg):

@@ -159,8 +159,8 @@ def query_observations(conn: Connection, q: ObservationQuery, *, view: Catalogue
             in conn.execute(stmt).all():
         if period is None:  # no observation for this area
             if periods and not is_unknown:  # a map needs to know which areas have no data
-                rows += [Observation(code_, id_, p, None, Status.MISSING, area_code=code, area_name=name, level=level)
-                         for p in periods]
+                rows += [Observation(code_, id_, p, None, Status.MISSING, origin="", area_code=code, area_name=name,
+                                     level=level) for p in periods]  # origin "": no observation at all
             continue
         rows.append(Observation(code_, id_, period, value, status, num, den, n, lo, hi, origin, disclosure,
                                 area_code=code, area_name=name, level=level))

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["final", "provisional", "estimated", "suppressed", "not_applicable", "missing", "empty"]
+Origin = Literal["source", "aggregated", "reexpressed", "derived"]
 
 
 class Schema(BaseModel):
@@ -101,13 +102,18 @@ class ObservationOut(Schema):
     area_name: str
     level: str
     period: str
-    value: float | None = Field(description="null when suppressed, missing or not applicable.")
+    value: float | None = Field(description="null when suppressed, missing, empty or not applicable.")
     status: Status
     numerator: float | None
     denominator: float | None
     n: float | None
     ci_low: float | None
     ci_high: float | None
+    origin: Origin | None = Field(None, description="source: delivered by the source (also for a higher level: "
+                                                    "it wins over the computed value); aggregated: summed from "
+                                                    "the areas within; reexpressed: computed on a newer division; "
+                                                    "derived: a ratio or formula of other indicators; null: no "
+                                                    "observation")
 
 
 class ObservationPage(Schema):

@@ -26,7 +26,8 @@ def level_json(level: LevelInfo) -> dict[str, Any]:
 def observation_json(row: Observation) -> dict:
     return {"area_code": row.area_code, "area_name": row.area_name, "level": row.level, "period": row.period,
             "value": row.value, "status": row.status, "numerator": row.numerator,
-            "denominator": row.denominator, "n": row.n, "ci_low": row.ci_low, "ci_high": row.ci_high}
+            "denominator": row.denominator, "n": row.n, "ci_low": row.ci_low, "ci_high": row.ci_high,
+            "origin": str(row.origin) if row.origin else None}
 
 
 def area_json(ref: AreaRef) -> dict:
