@@ -334,3 +334,28 @@ def test_broken_uploads_name_sheet_and_line_and_write_nothing(limburg):
     assert done.returncode == 2 and "Traceback" not in done.stderr and "nothing imported" in done.stderr
     lines = {row["line"] for row in csv.DictReader((limburg["tmp"] / "rejected.csv").open())}
     assert lines == {"2", "3", "4", "5", "6", "7"}
+
+
+def test_the_import_api_takes_the_swing_options(limburg):
+    from factories import org, user
+    root, codes = limburg["root"], limburg["codes"]
+    org(root, "stad", "Stad", host=True)
+    user(root, "coco", "coordinator", org="stad")
+    token = ops.create_token(root, "coco", scope="write").token
+    client = TestClient(create_app(root.settings, root.db))
+    headers = {"authorization": f"Bearer {token}"}
+    first = write_upload(limburg["tmp"] / "eerste.csv", ["period", "geolevel", "geoitem", TEST_COUNT],
+                         ("x", base_rows(codes[:4])))
+    answer = client.post("/api/v1/imports", headers=headers, data={"kind": "swing"},
+                         files={"file": ("eerste.csv", first.read_bytes())})
+    assert answer.status_code == 200 and answer.json()["inserted"] == 4, answer.text
+    second = write_upload(limburg["tmp"] / "tweede.csv", ["period", "geolevel", "geoitem", TEST_COUNT],
+                          ("x", base_rows(codes[:1]) + [[2020, "gemeente", "12345", 1]]))
+    refused = client.post("/api/v1/imports", headers=headers, data={"kind": "swing"},
+                          files={"file": ("tweede.csv", second.read_bytes())})
+    assert refused.status_code == 422 and refused.json()["rejected"][0]["line"] == 3
+    answer = client.post("/api/v1/imports", headers=headers,
+                         data={"kind": "swing", "clear": "none", "skip_unknown_areas": "true"},
+                         files={"file": ("tweede.csv", second.read_bytes())})
+    assert answer.status_code == 200 and answer.json()["rows_skipped"] == 1
+    assert len(loaded(root, TEST_COUNT, "gemeente", "2020")) == 4  # clear none: nothing was cleared

@@ -459,7 +459,8 @@ TEMPLATE = HOUSE_STYLE + r"""
     #v(4pt)
     #heading(level: 1, outlined: false, d.area.name)
     #text(size: 11pt, fill: muted, d.area.level)
-    #if d.references.len() > 0 [
+    // "compared with" only when something is compared: a sheet without figures compares nothing
+    #if d.references.len() > 0 and d.sections.len() > 0 [
       #v(8pt)
       #text(size: 8pt, fill: muted, weight: "bold", L.references) \
       #for r in d.references [

@@ -35,7 +35,7 @@ from obmi.operations.accounts import ORGANISATION_KINDS
 from obmi.operations.imports import ImportKind
 from obmi.timeutil import as_utc
 from obmi.web import i18n
-from obmi.web.api_admin import report, save_upload
+from obmi.web.api_admin import import_options, report, save_upload
 from obmi.web.auth_pages import NO_STORE, ROLE_TEXT, password_problems, role_label
 from obmi.web.deps import CtxDep, LangDep
 from obmi.web.jobs import registry
@@ -353,10 +353,14 @@ def upload_page(request: Request, ctx: CtxDep, lang: LangDep) -> Response:
 @router.post("/imports/nieuw", response_class=HTMLResponse)
 def upload(request: Request, ctx: CtxDep, lang: LangDep, csrf_token: Annotated[str, Form()] = "",
            kind: Annotated[str, Form()] = "", file: Annotated[UploadFile | None, File()] = None,
-           dry_run: Annotated[str, Form()] = "", level: Annotated[str, Form()] = "") -> Response:
+           dry_run: Annotated[str, Form()] = "", level: Annotated[str, Form()] = "",
+           clear: Annotated[str, Form()] = "combinations", sum_duplicates: Annotated[str, Form()] = "",
+           drop_special_values: Annotated[str, Form()] = "", skip_unknown_areas: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, ctx, csrf_token)
     _signed_in(ctx)
-    form = {"kind": kind, "dry_run": bool(dry_run), "level": level}
+    swing = {"clear": clear, "sum_duplicates": bool(sum_duplicates), "drop_special_values": bool(drop_special_values),
+             "skip_unknown_areas": bool(skip_unknown_areas)}
+    form = {"kind": kind, "dry_run": bool(dry_run), "level": level, **swing}
     try:
         chosen = ops.import_kind(kind)
         if chosen not in import_kinds(ctx.actor):
@@ -372,7 +376,7 @@ def upload(request: Request, ctx: CtxDep, lang: LangDep, csrf_token: Annotated[s
             raise
     except ValidationError as exc:
         return _upload_view(request, ctx, lang, status_code=422, error=exc, form=form)
-    options = {"level": level.strip()} if chosen.name == "observations" and level.strip() else {}
+    options = import_options(chosen.name, level, swing)
     job_ctx, is_dry_run = ctx, bool(dry_run)
 
     def work(progress) -> dict:

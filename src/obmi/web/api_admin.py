@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
@@ -66,18 +66,37 @@ def report(result: ImportResult | None, *, kind: str, file_name: str, error: Imp
             "rejected_count": 0, "rejected": []}
 
 
+def import_options(kind: str, level: str | None, swing: dict[str, Any]) -> dict[str, Any]:
+    """The options of an import kind from a form: the level of a long-format file, Swing's upload
+    options (the page and the import API share this)."""
+    if kind == "observations" and level and level.strip():
+        return {"level": level.strip()}
+    if kind == "swing":
+        return swing
+    return {}
+
+
+
 @router.post("/imports", responses=responses(ImportReport, 401, 403))
 def post_import(request: Request, ctx: CtxDep, file: Annotated[UploadFile, File(description="The file to import.")],
-                kind: Annotated[str, Form(description="statbel, observations or catalogue")],
+                kind: Annotated[str, Form(description="statbel, observations, swing or catalogue")],
                 dry_run: Annotated[bool, Form(description="Validate and compute, then roll back.")] = False,
-                level: Annotated[str | None, Form(description="observations: level of the codes.")] = None
+                level: Annotated[str | None, Form(description="observations: level of the codes.")] = None,
+                clear: Annotated[Literal["combinations", "all", "none"], Form(
+                    description="swing: earlier values replaced (the combinations in the file, all, none)")]
+                = "combinations",
+                sum_duplicates: Annotated[bool, Form(description="swing: sum duplicate records")] = False,
+                drop_special_values: Annotated[bool, Form(description="swing: skip -99996…-99999")] = False,
+                skip_unknown_areas: Annotated[bool, Form(description="swing: skip unknown areas")] = False
                 ) -> JSONResponse:
     """Run an import (atomic: all or nothing) and answer its report; a rejected file answers 422
     with the rejected rows (line, reason) and changes nothing."""
     if ctx.actor.via != "token":
         raise NotAuthenticated("send an API token with scope write (Authorization: Bearer TOKEN)", "token_invalid")
     chosen = ops.import_kind(kind)
-    options = {"level": level} if kind == "observations" and level else {}
+    options = import_options(kind, level, {"clear": clear, "sum_duplicates": sum_duplicates,
+                                           "drop_special_values": drop_special_values,
+                                           "skip_unknown_areas": skip_unknown_areas})
     with tempfile.TemporaryDirectory(prefix="obmi-upload-") as folder:
         path = save_upload(file, Path(folder), request.app.state.settings.upload_max_mb << 20)
         try:

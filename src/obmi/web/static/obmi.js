@@ -12,8 +12,12 @@
   const lang = document.documentElement.lang || "nl";
   const locale = lang === "en" ? "en-GB" : "nl-BE";
   const words = lang === "en"
-    ? { suppressed: "suppressed (small numbers)", missing: "no data" }
-    : { suppressed: "onderdrukt (kleine aantallen)", missing: "geen gegevens" };
+    ? { suppressed: "suppressed (small numbers)", missing: "no data",
+        noShape: (name) => `No map for ${name}: this area has no boundaries. The table shows its figures.`,
+        noSeries: (name) => `No time series for ${name}.` }
+    : { suppressed: "onderdrukt (kleine aantallen)", missing: "geen gegevens",
+        noShape: (name) => `Geen kaart voor ${name}: dit gebied heeft geen gebiedsgrenzen. De tabel toont de cijfers.`,
+        noSeries: (name) => `Geen tijdreeks voor ${name}.` };
   const HIGHLIGHT = "#d95f02";
   const vegaOptions = { actions: false, renderer: "svg" };
 
@@ -30,7 +34,12 @@
 
   /* ---------------------------------------------------------------- forms */
   document.querySelectorAll("form[data-autosubmit] select").forEach((select) =>
-    select.addEventListener("change", () => select.form.submit()));
+    select.addEventListener("change", () => {
+      // Another level has its own periods: let the server take that level's latest one rather
+      // than ask for this period there (which may have no data).
+      if (select.name === "level") select.form.querySelectorAll("select[name=period]").forEach((p) => (p.disabled = true));
+      select.form.submit();
+    }));
 
   // Inputs holding several LEVEL:CODE refs separated by spaces become repeated parameters.
   document.querySelectorAll("form").forEach((form) => form.addEventListener("submit", () => {
@@ -199,6 +208,15 @@
     const table = document.getElementById("table");
     let chartView = null, mapState = null, selected = null;
 
+    // An area without boundaries (e.g. "niet te lokaliseren") is not on the map: say so.
+    function noteShape(code) {
+      const note = document.getElementById("map-note");
+      if (!note || !mapState) return;
+      const missing = code && !mapState.layers[code];
+      note.hidden = !missing;
+      note.textContent = missing ? words.noShape((rowsByCode[code] || {}).area_name || code) : "";
+    }
+
     function styleMap(code, hovered) {
       if (!mapState) return;
       Object.entries(mapState.layers).forEach(([c, lyr]) => {
@@ -224,6 +242,7 @@
         if (on && !fromUrl) tr.scrollIntoView({ block: "nearest" });
       });
       styleMap(code);
+      noteShape(code);
       if (chartView) chartView.signal("sel", code).runAsync();
       const url = new URL(window.location.href);
       url.searchParams.delete("area");
@@ -241,7 +260,14 @@
     function drawSeries(series) {
       const target = document.getElementById("series");
       target.innerHTML = "";
-      if (!series || !series.data.length) return;
+      const drawn = series && series.data.some((s) => s.points.some((p) => p.value !== null));
+      if (!drawn) {
+        const hint = document.createElement("p");
+        hint.className = "hint";
+        hint.textContent = words.noSeries((rowsByCode[selected] || {}).area_name || selected || "");
+        target.appendChild(hint);
+        return;
+      }
       vegaEmbed(target, lineSpec(series.data, d.decimals, d.unit, false), vegaOptions);
     }
 
@@ -254,14 +280,19 @@
       tr.addEventListener("mouseleave", () => hover(null));
     });
 
-    const chartReady = vegaEmbed("#chart", barSpec(d.rows, d.decimals, d.unit, d.name), vegaOptions)
-      .then((result) => {
+    // No chart or map element (nothing published, or a level without boundaries): nothing drawn.
+    const chartEl = document.getElementById("chart");
+    const chartReady = chartEl && d.chart !== false
+      ? vegaEmbed(chartEl, barSpec(d.rows, d.decimals, d.unit, d.name), vegaOptions).then((result) => {
         chartView = result.view;
         chartView.addEventListener("click", (_, item) => item && item.datum && select(item.datum.area_code));
         chartView.addEventListener("mouseover", (_, item) => item && item.datum && hover(item.datum.area_code));
-      });
-    const mapReady = drawMap(document.getElementById("map"), d.geojson, rowsByCode, d.decimals, d.unit, select, hover)
-      .then((state) => { mapState = state; });
+      })
+      : Promise.resolve();
+    const mapEl = document.getElementById("map");
+    const mapReady = mapEl && d.geojson
+      ? drawMap(mapEl, d.geojson, rowsByCode, d.decimals, d.unit, select, hover).then((state) => { mapState = state; })
+      : Promise.resolve();
     Promise.all([chartReady, mapReady]).then(() => {
       if (d.selected && d.selected.length) select(d.selected[0], true);
       if (d.series) drawSeries(d.series);
