@@ -10,7 +10,13 @@ importer reads it with the same code it uses for the full folder. Content:
 * wijken (`ggw7`) only for Gent (44021) and Antwerpen (11002), membership taken from
   `aggregation_tables/ggw7_gemeente.xlsx` (not from the code prefix: Antwerpen's 2025 territory
   includes the former Borsbeek wijken 11007A01-A03);
-* shapefiles gemeente, arrondiss, provincie, gewest as they are, ggw7 rewritten with pyshp.
+* shapefiles gemeente, arrondiss, provincie, gewest as they are, ggw7 rewritten with pyshp;
+* from `geo2024/`: the wijken on the 2020–2024 sectors (`ggw72024`) of the same two cities
+  (membership through `statsec2024_gemeente.xlsx`, so Antwerpen again includes Borsbeek's),
+  their shapes, and a table `ggw72024_gemeente2024` derived from the two sector tables
+  (`statsec2024_ggw72024` + `statsec2024_gemeente2024`: every sector of a wijk lies in one
+  municipality; checked). Data delivered on the 2019 or 2024 sectors (the Fluvius demo data)
+  reaches wijken on this level; the 2025 wijken (`ggw7`) are built on other sectors.
 
 Unchanged files are copied byte for byte; rewritten files are deterministic (fixed zip
 timestamps, the source's document and dBase dates), so rebuilding does not churn git.
@@ -28,6 +34,7 @@ import shutil
 import sys
 import tempfile
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -47,6 +54,8 @@ AGGREGATION_TABLES_FULL = ("gemeente2024_gemeente", "deelgemeente2024_gemeente20
                            "gemeente_provincie", "arrondiss_provincie", "provincie_gewest",
                            "gewest_belgie")
 SHAPEFILES_FULL = ("gemeente", "arrondiss", "provincie", "gewest")
+WIJK2024 = "ggw72024"
+WIJK2024_TABLE = "ggw72024_gemeente2024"
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 LICENCE_FILES = ("LICENSE-wijken-modellicentie-gratis-hergebruik.md",)
 MARKER = "scripts/build_demo_geo.py"
@@ -72,6 +81,10 @@ built from the statistical sectors of **Statbel** (Belgian statistical office).
   provincie_gewest, gewest_belgie (all rows, unchanged); ggw7_gemeente (Gent and Antwerpen rows).
 - `shapefiles/`: gemeente, arrondiss, provincie, gewest (unchanged, Belgian Lambert 72,
   EPSG:31370); ggw7 rewritten with only the Gent and Antwerpen wijken (same fields, .prj, .cpg).
+- From `geo2024/` (same source and licence): `area_definitions/ggw72024.xlsx` and
+  `shapefiles/ggw72024.*`, the wijken on the 2020–2024 statistical sectors of Gent and Antwerpen
+  (incl. the former Borsbeek); `aggregation_tables/ggw72024_gemeente2024.xlsx`, the one table
+  not in the source: derived by joining `statsec2024_ggw72024` and `statsec2024_gemeente2024`.
 
 Rows were only selected, never edited. Files not listed above were left out.
 
@@ -289,6 +302,8 @@ def build(shared: Path, out_dir: Path) -> dict:
             mode = "copied" if ext in (".prj", ".cpg") else "filtered"
             record(dst, mode, info["records"] if ext in (".shp", ".dbf") else None)
 
+    wijken2024 = _add_wijken2024(shared / "geo2024", out_dir, record)
+
     # licence text and attribution
     for name in LICENCE_FILES:
         if (geo / name).exists():
@@ -308,7 +323,55 @@ def build(shared: Path, out_dir: Path) -> dict:
     return {"files": files, "file_count": len(files),
             "total_bytes": sum(f["bytes"] for f in files),
             "ggw7_shapefile_wijken": per_municipality,
-            "ggw7_gemeente_rows": per_table}
+            "ggw7_gemeente_rows": per_table, "ggw72024_wijken": wijken2024}
+
+
+def _sheet_rows(path: Path) -> list[tuple]:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [tuple(r) for r in wb.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    finally:
+        wb.close()
+
+
+def _add_wijken2024(geo2024: Path, out_dir: Path, record) -> dict[str, int]:
+    """The wijken on the 2024 sectors of the demo cities, their shapes and their municipality."""
+    tables = geo2024 / "aggregation_tables"
+    city_of = {_code(s): _code(g) for s, g in _sheet_rows(tables / "statsec2024_gemeente.xlsx")}
+    old_municipality = {_code(s): _code(g) for s, g in _sheet_rows(tables / "statsec2024_gemeente2024.xlsx")}
+    municipality: dict[str, set[str]] = {}
+    cities: dict[str, set[str]] = {}
+    for sector, wijk in _sheet_rows(tables / "statsec2024_ggw72024.xlsx"):
+        sector, wijk = _code(sector), _code(wijk)
+        municipality.setdefault(wijk, set()).add(old_municipality[sector])
+        cities.setdefault(wijk, set()).add(city_of[sector])
+    keep = {w for w, c in cities.items() if c & set(WIJK_MUNICIPALITIES)}
+    mixed = sorted(w for w in keep if len(municipality[w]) != 1)
+    if mixed:
+        raise SystemExit(f"wijken over several municipalities: {mixed}")
+
+    src = geo2024 / "area_definitions" / f"{WIJK2024}.xlsx"
+    dst = out_dir / "area_definitions" / src.name
+    record(dst, "filtered", _filter_xlsx(src, dst, lambda r: _code(r[0]) in keep))
+    _check_xlsx_like_source(src, dst)
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws.append([WIJK2024, "gemeente2024"])
+    for wijk in sorted(keep):
+        ws.append([wijk, next(iter(municipality[wijk]))])
+    dst = out_dir / "aggregation_tables" / f"{WIJK2024_TABLE}.xlsx"
+    _save_deterministic(wb, dst, datetime(2025, 1, 1))
+    record(dst, "derived", len(keep))
+
+    info = _filter_shapefile(geo2024 / "shapefiles" / WIJK2024, out_dir / "shapefiles" / WIJK2024, keep)
+    for ext in SHAPEFILE_PARTS:
+        dst = out_dir / "shapefiles" / f"{WIJK2024}{ext}"
+        if dst.exists():
+            mode = "copied" if ext in (".prj", ".cpg") else "filtered"
+            record(dst, mode, info["records"] if ext in (".shp", ".dbf") else None)
+    return {name: sum(1 for w in keep if code in cities[w]) for code, name in WIJK_MUNICIPALITIES.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

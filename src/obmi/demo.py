@@ -29,6 +29,8 @@ from obmi.store import open_database
 
 DEMO_DATA = Path(__file__).parent / "demo_data"
 CATALOGUE = Path(__file__).parent / "catalogue" / "statbel.yaml"
+FLUVIUS_INDICATORS = DEMO_DATA / "fluvius_indicators.xlsx"
+FLUVIUS_UPLOAD = DEMO_DATA / "fluvius_swing.csv"
 ORGANISATION = ("demostad", "Demostad (voorbeeldorganisatie)")
 # One account per role. The password is public (it is printed): a demo, never an installation.
 DEMO_PASSWORD = "demo-wachtwoord-2026"
@@ -52,6 +54,11 @@ def build_demo(settings: Settings, database: Path, echo: Callable[[str], None] =
     for path in sorted(DEMO_DATA.glob("observations*.csv.gz")):
         echo(f"importing {path.name} …")
         echo(ops.import_observations(ctx, path).summary().splitlines()[0])
+    # Energy per municipality and per wijk of Gent and Antwerpen (2018–2021): a city's Swing
+    # indicator table and upload, read as OBMi reads them (scripts/build_demo_fluvius.py).
+    echo(f"importing {FLUVIUS_UPLOAD.name} …")
+    ops.import_catalogue(ctx, FLUVIUS_INDICATORS)
+    echo(ops.import_swing(ctx, FLUVIUS_UPLOAD).summary().splitlines()[0])
     build_demo_plan(ctx, echo)
     echo(f"demo accounts (password {DEMO_PASSWORD}): " + ", ".join(f"{n} ({r})" for n, r, _ in ACCOUNTS))
     return ctx

@@ -25,6 +25,10 @@ BUILTIN_LEVELS: tuple[LevelDef, ...] = (
     LevelDef("statsec2019", "Statistische sector (2019)", "Statistical sector (2019)", "statsec", 12,
              False, "2019-01-01", "2023-12-31"),
     LevelDef("ggw7", "Wijk", "Neighbourhood", "ggw7", 20),
+    # The same cities' wijken built on the 2020–2024 sectors: data on 2019/2024 sector codes
+    # reaches these; their borders differ from today's wijken where sectors were re-divided.
+    LevelDef("ggw72024", "Wijk (sectoren 2020–2024)", "Neighbourhood (2020–2024 sectors)", "ggw7", 21,
+             False, "2020-01-01", "2024-12-31"),
     LevelDef("deelgemeente", "Deelgemeente", "Former municipality", "deelgemeente", 30, True, "2025-01-01"),
     LevelDef("deelgemeente2024", "Deelgemeente (2019–2024)", "Former municipality (2019–2024)",
              "deelgemeente", 31, False, "2019-01-01", "2024-12-31"),

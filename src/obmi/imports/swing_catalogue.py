@@ -40,6 +40,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "round_off": ("roundoff", "afronding"),
     "threshold": ("threshold", "drempelwaarde", "drempel"),
     "threshold_indicator": ("thresholdindicator", "drempelonderwerp", "drempelindicator", "thresholdvariable"),
+    # Not a Swing field (Swing files its indicators in folders): OBMi's themes, if a city adds them.
+    "themes": ("theme", "themes", "thema", "themas"),
 }
 _BY_HEADER = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
 SUFFIXES = (".xlsx", ".xlsm")  # workbooks; a .csv is a Swing table when its header says so
@@ -55,6 +57,10 @@ PERIOD_TYPES = {"": "year", "pending": "year", "stock": "year", "year": "year", 
                 "quarter": "quarter", "kwartaal": "quarter", "month": "month", "maand": "month"}
 _COUNT_PREFIX = re.compile(r"^vs?\d")  # v1101_t counts, vs… flows; vp… ratios, vg… averages
 _MEAN_PREFIX = re.compile(r"^v[pg]\d")
+# A `v` code counts things unless its unit names another measure (kWh, euro, ha): Fluvius'
+# v2506_gas_res_cons is a consumption in kWh, summed but never a whole-number count.
+COUNT_UNITS = {"", "aantal", "aantallen", "n", "count", "number", "personen", "inwoners", "huishoudens",
+               "woningen", "gebouwen", "bedrijven", "vestigingen", "leerlingen", "kinderen"}
 
 
 def header_key(text: object) -> str:
@@ -336,6 +342,9 @@ def map_row(line: int, cells: dict[str, tuple[str, Any]]) -> tuple[dict[str, Any
         if name_ in cells:
             item[name_] = get(name_)
             row.add(column(name_), get(name_), name_)
+    if "themes" in cells:
+        item["themes"] = [t.strip().lower() for t in re.split(r"[,;]", get("themes")) if t.strip()]
+        row.add(column("themes"), get("themes"), f"themes {item['themes']}")
 
     # --- how it is computed and aggregated: Data type, Formula, Aggregation indicator, tag
     raw_type = get("data_type")
@@ -425,8 +434,12 @@ def map_row(line: int, cells: dict[str, tuple[str, Any]]) -> tuple[dict[str, Any
     threshold_raw = get("threshold")
     threshold_of = get("threshold_indicator")
     prefix = _COUNT_PREFIX.match(code)
-    is_count = aggregation == "sum" and (kind == "count" or (kind is None and prefix is not None))
+    unit = get("unit").strip().lower()
+    by_prefix = kind is None and prefix is not None
+    is_count = aggregation == "sum" and (kind == "count" or (by_prefix and unit in COUNT_UNITS))
     why = ""
+    if aggregation == "sum" and by_prefix and not is_count:
+        why = f"unit {unit!r}: not a count, although the code prefix {prefix.group(0)[:-1]!r} says so"  # type: ignore[union-attr]
     if is_count:
         why = f"tag [{tag}]" if kind == "count" else f"code prefix {prefix.group(0)[:-1]!r}: a count"  # type: ignore[union-attr]
     if threshold_raw:

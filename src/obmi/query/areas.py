@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import shapely
 from shapely.geometry import shape
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, and_, func, literal, or_, select
 
 from obmi.errors import NotFound, ValidationError
 from obmi.geo.codes import AreaKey
@@ -72,10 +72,27 @@ def find_area(conn: Connection, level: str, code: str) -> AreaRef:
     return AreaRef(row.id, row.level, row.code, row.name, row.name_nl)
 
 
+def _unsplit_old_areas() -> Select:
+    """Ids of the old-version areas with one version link: each lies wholly in the new area it
+    leads to (gemeente2024 Gent → gemeente Gent; Borsbeek 2024 → Antwerpen 2025). An old area
+    split over several new ones lies in none of them."""
+    return (select(area_link.c.child_id).where(area_link.c.relation == "version")
+            .group_by(area_link.c.child_id).having(func.count() == 1))
+
+
+def _whole_versions(parent_ids) -> Select:
+    """Ids of the old-version areas that lie wholly in one of `parent_ids` (a select)."""
+    return select(area_link.c.child_id).where(area_link.c.relation == "version", area_link.c.parent_id.in_(parent_ids),
+                                              area_link.c.child_id.in_(_unsplit_old_areas()))
+
+
 def within_ids(conn: Connection, parent: AreaKey) -> Select:
-    """Subquery of the ids of areas lying directly in `parent` (its children at every level)."""
+    """Subquery of the ids of areas lying directly in `parent` (its children at every level),
+    also through an old version of it: the wijken on the 2024 sectors lie in today's Gent."""
     ref = find_area(conn, *parent)
-    return select(area_link.c.child_id).where(area_link.c.parent_id == ref.id, area_link.c.relation == "parent")
+    old = _whole_versions(select(literal(ref.id)))
+    return select(area_link.c.child_id).where(
+        area_link.c.relation == "parent", or_(area_link.c.parent_id == ref.id, area_link.c.parent_id.in_(old)))
 
 
 def areas_of_level(conn: Connection, level: str, *, within: AreaKey | None = None,
@@ -93,14 +110,19 @@ def areas_of_level(conn: Connection, level: str, *, within: AreaKey | None = Non
 
 
 def ancestors(conn: Connection, area_id: int) -> list[AreaRef]:
-    """Every area this one lies in (parent links, transitively), nearest first."""
+    """Every area this one lies in (parent links, transitively, and the one version link of an
+    old area that lies wholly in a new one), nearest first."""
     found, frontier, seen = [], [area_id], {area_id}
+    whole = _unsplit_old_areas()
     while frontier:
         rows = conn.execute(select(area.c.id, area.c.level, area.c.code, area.c.name, area_level.c.name_nl,
                                    area_level.c.sort_order)
                             .join(area_link, area_link.c.parent_id == area.c.id)
                             .join(area_level, area_level.c.code == area.c.level)
-                            .where(area_link.c.child_id.in_(frontier), area_link.c.relation == "parent")).all()
+                            .where(area_link.c.child_id.in_(frontier),
+                                   or_(area_link.c.relation == "parent",
+                                       and_(area_link.c.relation == "version", area_link.c.child_id.in_(whole))))
+                            ).all()
         frontier = [r.id for r in rows if r.id not in seen]
         seen.update(frontier)
         found += [(r.sort_order, AreaRef(r.id, r.level, r.code, r.name, r.name_nl)) for r in rows if r.id in frontier]

@@ -16,7 +16,7 @@ from obmi.query.availability import indicators_of_area
 from obmi.query.series import query_series
 from obmi.query.visibility import CatalogueView
 
-THEME_ORDER = ("demografie", "vergrijzing", "diversiteit", "inkomen", "ruimte")
+THEME_ORDER = ("demografie", "vergrijzing", "diversiteit", "inkomen", "ruimte", "energie")
 DEFAULT_REFERENCE_LEVELS = ("gemeente", "provincie", "gewest")
 # Aalst, Antwerpen, Brugge, Genk, Gent, Hasselt, Kortrijk, Leuven, Mechelen, Oostende, Roeselare,
 # Sint-Niklaas, Turnhout (2025 codes): the usual comparison group of a Flemish central city.
