@@ -170,7 +170,8 @@ def test_downloads_of_a_page_with_data_name_the_period_and_empty_downloads_are_h
     # A selection without rows downloads as a file with only the header, never an error.
     empty = client.get("/download/observations.csv?indicator=pop_total&level=ggw7")
     assert empty.status_code == 200
-    assert empty.content.decode("utf-8-sig").strip() == "indicator,area_code,area_name,level,period,value,unit,status"
+    assert empty.content.decode("utf-8-sig").strip() == \
+        "indicator,area_code,area_name,level,period,value,unit,status,status_label,origin,origin_label"
     assert client.get("/download/observations.xlsx?indicator=pop_total&level=ggw7").status_code == 200
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from babel.numbers import format_decimal
 
+from obmi.publish.signs import SIGNS, shown_status
+
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 VEGA_LITE_VERSION = "6.4"  # the version vendored for the web pages (web/static/vendor/VERSIONS.json)
 FONT = "Inter"
@@ -28,8 +30,9 @@ TEXT_COLOR = "#1F2933"
 MUTED_TEXT = "#52606D"
 SEQUENTIAL_SCHEME = "blues"  # single-hue sequential: safe for colour-blind readers
 
-SUPPRESSED_MARK = "—"
-MISSING_MARK = "·"
+# The signs of values without a number, as in every channel (obmi.publish.signs).
+SUPPRESSED_MARK = SIGNS["suppressed"].symbol_nl
+MISSING_MARK = SIGNS["missing"].symbol_nl
 LOCALES = {"nl": "nl_BE", "en": "en_GB"}
 _YEAR = re.compile(r"^\d{4}$")
 
@@ -152,7 +155,7 @@ def wrap_title(text: str, width: int = 44) -> str | list[str]:
 def comparison_bar_spec(figure: Any, *, lang: str = "nl", subject_name: str | None = None,
                         width: int = 150, bar_height: int = 14) -> dict[str, Any]:
     """Horizontal bars: the subject area against its reference areas for one `KeyFigure`, all in
-    the figure's period. A suppressed or missing value gets no bar and the label — or ·."""
+    the figure's period. A value without a number gets no bar and the sign of its status (x, n.v.t., ?, –)."""
     ind = figure.indicator
     rows: list[dict[str, Any]] = []
     subject_value = figure.value if figure.status not in ("suppressed", "missing") else None
@@ -166,8 +169,8 @@ def comparison_bar_spec(figure: Any, *, lang: str = "nl", subject_name: str | No
     for row in rows:
         if row["value"] is not None:
             row["label"] = format_number(row["value"], ind.decimals, lang)
-        else:
-            row["label"] = SUPPRESSED_MARK if row["status"] == "suppressed" else MISSING_MARK
+        else:  # the sign of its status
+            row["label"] = SIGNS[shown_status(None, row["status"]) or "missing"].symbol(lang)
             row["status"] = "suppressed" if row["status"] == "suppressed" else "missing"
     for i, row in enumerate(rows):  # one band per row, even when two areas share a name
         row["key"] = f"{i}:{row['area']}"

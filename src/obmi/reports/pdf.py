@@ -25,6 +25,7 @@ from typing import Any
 from babel.dates import format_date
 from sqlalchemy import Connection
 
+from obmi.publish.signs import SIGNS, shown_status
 from obmi.query.areas import AreaRef, ancestors, areas_of_level, feature_collection, list_levels
 from obmi.query.visibility import CatalogueView
 from obmi.reports import charts
@@ -54,7 +55,7 @@ LABELS: dict[str, dict[str, str]] = {
         "kicker": "Steekkaart", "references": "Vergeleken met", "key_figures": "Kerncijfers",
         "comparison": "Vergelijking met de referentiegebieden", "indicator": "Indicator", "period": "Periode",
         "value": "Waarde", "change": "Verschil", "trend": "Evolutie", "since": "t.o.v.",
-        "suppressed": "onderdrukt (kleine aantallen)", "missing": "niet beschikbaar",
+        "suppressed": "onderdrukt (kleine aantallen)", "hidden": "onderdrukt (door de bron)",
         "sources": "Bronnen en toelichting", "source": "Bron", "licence": "Licentie", "map": "Kaart",
         "signs": "Tekens", "page": "pagina", "of": "van", "generated": "Aangemaakt op",
         "change_note": "Verschil: ten opzichte van de vorige periode met een gepubliceerde waarde; "
@@ -71,7 +72,7 @@ LABELS: dict[str, dict[str, str]] = {
         "kicker": "Fact sheet", "references": "Compared with", "key_figures": "Key figures",
         "comparison": "Comparison with the reference areas", "indicator": "Indicator", "period": "Period",
         "value": "Value", "change": "Change", "trend": "Trend", "since": "vs",
-        "suppressed": "suppressed (small numbers)", "missing": "not available",
+        "suppressed": "suppressed (small numbers)", "hidden": "suppressed (by the source)",
         "sources": "Sources and notes", "source": "Source", "licence": "Licence", "map": "Map",
         "signs": "Signs", "page": "page", "of": "of", "generated": "Generated on",
         "change_note": "Change: against the previous period with a published value; percentages in "
@@ -87,7 +88,8 @@ LABELS: dict[str, dict[str, str]] = {
 THEMES = {
     "demografie": ("Demografie", "Population"), "vergrijzing": ("Vergrijzing", "Ageing"),
     "diversiteit": ("Diversiteit", "Diversity"), "inkomen": ("Inkomen", "Income"),
-    "ruimte": ("Ruimte en bodemgebruik", "Land use"), "overige": ("Overige", "Other"),
+    "ruimte": ("Ruimte en bodemgebruik", "Land use"), "energie": ("Energie", "Energy"),
+    "overige": ("Overige", "Other"),
 }
 # English names of the built-in levels (AreaRef carries the Dutch name only); `level_names`
 # or the database's area_level.name_en take precedence.
@@ -95,9 +97,13 @@ LEVEL_NAMES_EN = {
     "gemeente": "Municipality", "gemeente2024": "Municipality (2019–2024)",
     "gemeente2018": "Municipality (until 2018)", "deelgemeente2024": "Former municipality (2019–2024)",
     "arrondiss": "District", "provincie": "Province", "gewest": "Region", "belgie": "Belgium",
-    "ggw7": "Neighbourhood",
+    "ggw7": "Neighbourhood", "ggw72024": "Neighbourhood (2020–2024 sectors)",
 }
 UNITS_EN = {"personen": "persons", "aangiften": "tax returns", "per 100": "per 100"}
+# The kinds of a cell without a number, in legend order: the sign and word of its status
+# (obmi.publish.signs, as on the web pages); a suppressed cell says whether OBMi's disclosure
+# control withheld it ("suppressed": small numbers) or the source did ("hidden", Swing -99997).
+SIGN_KINDS = ("suppressed", "hidden", "not_applicable", "missing", "empty")
 
 
 def slugify(text: str) -> str:
@@ -209,13 +215,21 @@ class _Fmt:
             return names[1] if self.lang == "en" else names[0]
         return code.replace("_", " ").capitalize()
 
-    def value(self, value: float | None, status: str, decimals: int) -> tuple[str, str]:
-        """(text, kind) with kind 'value', 'suppressed' or 'missing'."""
-        if value is not None:
-            return self.number(value, decimals), "value"
-        if status == "suppressed":
-            return charts.SUPPRESSED_MARK, "suppressed"
-        return charts.MISSING_MARK, "missing"
+    def value(self, value: float | None, status: str | None, decimals: int,
+              disclosure: str | None = None) -> tuple[str, str]:
+        """(text, kind): the number and 'value', or the sign of the status and its kind (one of
+        SIGN_KINDS). `status` None: no observation at all, unknown (as the query layer says)."""
+        shown = shown_status(value, status)
+        if shown is None:
+            return self.number(value, decimals), "value"  # type: ignore[arg-type]
+        kind = "hidden" if shown == "suppressed" and not disclosure else shown
+        return SIGNS[shown].symbol(self.lang), kind
+
+    def sign_text(self, kind: str) -> str:
+        """The legend's word for a kind of cell without a number."""
+        if kind in ("suppressed", "hidden"):
+            return self.t[kind]
+        return SIGNS[kind].label(self.lang)
 
     def change(self, figure: KeyFigure, scale: _Scale | None = None, *, points: bool = True) -> tuple[str, str]:
         ind = figure.indicator
@@ -305,18 +319,30 @@ def _document_data(sheet: FactSheet, fmt: _Fmt, site_name: str, map_geojson: dic
     t = fmt.t
     subject = sheet.area
     refs = sheet.references
-    used = {"suppressed": False, "missing": False}
+    used: set[str] = set()
 
-    def cell(value, status, decimals, factor=1.0):
-        text, kind = fmt.value(value / factor if value is not None else None, status, decimals)
+    def cell(value, status, decimals, factor=1.0, disclosure=None):
+        text, kind = fmt.value(value / factor if value is not None else None, status, decimals, disclosure)
         if kind != "value":
-            used[kind] = True
+            used.add(kind)
         return {"text": text, "kind": kind}
+
+    def own(fig: KeyFigure, scale: _Scale) -> dict:
+        """The area's own cell of a figure (its observation says who withheld a suppressed value)."""
+        point = next((p for p in reversed(fig.series) if p.period == fig.period), None)
+        return cell(fig.value, fig.status, scale.decimals, scale.factor, point.disclosure if point else None)
+
+    def ref_cell(p, decimals, factor=1.0):
+        return cell(p.value if p else None, p.status if p else None, decimals, factor, p.disclosure if p else None)
+
+    def signs_of(kinds) -> list[dict]:
+        return [{"kind": k, "sign": SIGNS["suppressed" if k == "hidden" else k].symbol(fmt.lang),
+                 "text": fmt.sign_text(k)} for k in SIGN_KINDS if k in kinds]
 
     key = []
     for fig in _pick_key_figures(sheet, key_codes):
         ind = fig.indicator
-        main = cell(fig.value, fig.status, ind.decimals)
+        main = own(fig, _Scale(1.0, ind.decimals, ""))
         change, note = fmt.change(fig)
         key.append({
             "name": fmt.name(ind),
@@ -326,9 +352,9 @@ def _document_data(sheet: FactSheet, fmt: _Fmt, site_name: str, map_geojson: dic
             "prefix": "€" if ind.unit == "EUR" and main["kind"] == "value" else "",
             "period": fig.period or "",
             "change": change, "change_note": note,
+            "status": fmt.sign_text(main["kind"]) if main["kind"] != "value" else "",
             "refs": [] if ind.aggregation == "sum" else [
-                {"name": ref.name, **cell(p.value if p else None, p.status if p else "missing", ind.decimals)}
-                for ref, p in fig.references],
+                {"name": ref.name, **ref_cell(p, ind.decimals)} for ref, p in fig.references],
         })
 
     comparisons = []
@@ -346,20 +372,14 @@ def _document_data(sheet: FactSheet, fmt: _Fmt, site_name: str, map_geojson: dic
     sections = []
     for section in sheet.sections:
         rows = []
-        flags = {"suppressed": False, "missing": False}
+        kinds: set[str] = set()
         for fig in section.figures:
             ind = fig.indicator
             sc = _scale(fig, fmt.lang)
-            main = cell(fig.value, fig.status, sc.decimals, sc.factor)
-            if main["kind"] != "value":
-                flags[main["kind"]] = True
+            main = own(fig, sc)
             change, note = fmt.change(fig, sc, points=False)
-            ref_cells = []
-            for _ref, p in fig.references:
-                c = cell(p.value if p else None, p.status if p else "missing", sc.decimals, sc.factor)
-                if c["kind"] != "value":
-                    flags[c["kind"]] = True
-                ref_cells.append(c)
+            ref_cells = [ref_cell(p, sc.decimals, sc.factor) for _ref, p in fig.references]
+            kinds |= {c["kind"] for c in [main, *ref_cells]}
             spark = None
             published = [p for p in fig.series if p.value is not None]
             if len(published) >= 2:
@@ -372,7 +392,7 @@ def _document_data(sheet: FactSheet, fmt: _Fmt, site_name: str, map_geojson: dic
             rows.append({"name": fmt.name(ind), "unit": sc.prefix + fmt.unit(ind.unit), "period": fig.period or "",
                          "value": main, "change": change, "change_note": note, "refs": ref_cells,
                          "spark": spark})
-        sections.append({"title": fmt.theme(section.theme), "rows": rows, **flags})
+        sections.append({"title": fmt.theme(section.theme), "rows": rows, "signs": signs_of(kinds)})
 
     map_data = None
     if map_geojson and map_geojson.get("features"):
@@ -388,13 +408,9 @@ def _document_data(sheet: FactSheet, fmt: _Fmt, site_name: str, map_geojson: dic
     if "ggw7" in levels:
         attribution.append(WIJKEN_ATTRIBUTION + ".")
     notes = [t["change_note"]] if sheet.sections else []
-    if used["suppressed"]:
+    if "suppressed" in used:
         notes.append(t["suppression_note"])
-    signs = []
-    if used["suppressed"]:
-        signs.append({"sign": charts.SUPPRESSED_MARK, "text": t["suppressed"]})
-    if used["missing"]:
-        signs.append({"sign": charts.MISSING_MARK, "text": t["missing"]})
+    signs = signs_of(used)
     generated = fmt.date(sheet.generated)
     return {
         "lang": fmt.lang, "site": site_name, "labels": t,
@@ -484,10 +500,9 @@ TEMPLATE = HOUSE_STYLE + r"""
       text(size: 15pt, weight: "bold", fill: faint, k.value)
     }
     v(5pt)
-    let status = if k.kind == "suppressed" { L.suppressed } else if k.kind == "missing" { L.missing } else { "" }
     text(size: 7pt, fill: muted, k.period
       + if k.change != "" { " · " + k.change + " " + k.change_note } else { "" }
-      + if status != "" { " · " + status } else { "" })
+      + if k.status != "" { " · " + k.status } else { "" })
     if k.refs.len() > 0 {
       v(4pt)
       set text(size: 7pt, fill: muted)
@@ -541,12 +556,9 @@ TEMPLATE = HOUSE_STYLE + r"""
         if r.spark != none { svg-image(r.spark) } else { [] },
       )).flatten(),
     )
-    let signs = ()
-    if s.suppressed { signs.push(d.signs.find(x => x.text == L.suppressed)) }
-    if s.missing { signs.push(d.signs.find(x => x.text == L.missing)) }
-    if signs.len() > 0 {
+    if s.signs.len() > 0 {
       v(-4pt)
-      text(size: 7pt, fill: muted, signs.map(x => x.sign + " " + x.text).join("    "))
+      text(size: 7pt, fill: muted, s.signs.map(x => x.sign + " " + x.text).join("    "))
     }
   }
 ]

@@ -20,7 +20,7 @@ from obmi.publish.classify import METHODS, PALETTES, classify
 from obmi.web import i18n
 from obmi.web.api import parse_refs
 from obmi.web.deps import CtxDep, LangDep
-from obmi.web.rendering import render, script_json
+from obmi.web.rendering import origin_words, render, script_json
 from obmi.web.serialize import factsheet_json, observation_json, series_json
 
 router = APIRouter(include_in_schema=False)
@@ -196,7 +196,7 @@ def _indicator_view(ctx, lang: str, code: str, level: Optional[str], period: Opt
         "last_update": available.last_update, "level_options": level_options, "period": None, "periods": periods,
         "period_options": [(p, p) for p in periods], "within": within, "method": method, "palette": palette,
         "rows": [], "classes": classify([], method, palette), "reference": None, "selected": [], "series": None,
-        "empty": None, "notice": None, "map_notice": None, "has_map": False, "has_chart": False}
+        "empty": None, "notice": None, "map_notice": None, "has_map": False, "has_chart": False, "origins": {}}
     other_levels = [(level_words(infos.get(lvl), lvl, lang), link(level=lvl, period=None, within=None))
                     for lvl in available.levels if lvl != chosen]
 
@@ -260,10 +260,30 @@ def _indicator_view(ctx, lang: str, code: str, level: Optional[str], period: Opt
             lines=[_t(lang, "De rangorde en de tabel tonen alle cijfers.")])
     selected = [a for a in areas if any(r.area_code == a for r in rows)]
     series = ops.area_series(ctx, [code], [(chosen, a) for a in selected], with_ancestors=True) if selected else None
-    view.update(rows=rows, classes=classes, reference=reference, selected=selected,
+    view.update(rows=rows, classes=classes, reference=reference, selected=selected, origins=_origins(ctx, lang, ind, rows),
                 series=series_json(series) if series else None,
                 has_map=bool(published) and shaped, has_chart=bool(published))
     return view
+
+
+def _origins(ctx, lang: str, ind, rows) -> dict[str, dict]:
+    """Where the table's values come from, per origin present (in the order of obmi.publish.signs):
+    marker and words, a derived value naming the indicators it is computed from."""
+    present = {r.origin for r in rows if r.origin}
+    found = {}
+    for origin in ("source", "aggregated", "reexpressed", "derived"):
+        words = origin_words(origin, lang) if origin in present else None
+        if words is None:
+            continue
+        if origin == "derived" and (ind.numerator or ind.formula):
+            if ind.numerator:
+                names = {i.code: i18n.pick(lang, i.name_nl, i.name_en) for i in ops.list_indicators(ctx)}
+                parts = " / ".join(names.get(c, c) for c in (ind.numerator, ind.denominator) if c)
+                words["label"] += f": {parts}"
+            else:
+                words["label"] += f" ({_t(lang, 'formule')}: {ind.formula})"
+        found[origin] = words
+    return found
 
 
 def _flemish_value(ctx, code: str, period: Optional[str]) -> Optional[float]:

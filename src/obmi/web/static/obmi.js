@@ -11,12 +11,16 @@
   })();
   const lang = document.documentElement.lang || "nl";
   const locale = lang === "en" ? "en-GB" : "nl-BE";
+  // The sign and word of each status without a value, as on the pages (obmi.publish.signs).
+  const signs = lang === "en"
+    ? { suppressed: ["x", "suppressed"], not_applicable: ["n/a", "not applicable"], missing: ["?", "unknown"],
+        empty: ["–", "no data"] }
+    : { suppressed: ["x", "onderdrukt"], not_applicable: ["n.v.t.", "niet van toepassing"],
+        missing: ["?", "onbekend"], empty: ["–", "geen gegevens"] };
   const words = lang === "en"
-    ? { suppressed: "suppressed (small numbers)", missing: "no data",
-        noShape: (name) => `No map for ${name}: this area has no boundaries. The table shows its figures.`,
+    ? { noShape: (name) => `No map for ${name}: this area has no boundaries. The table shows its figures.`,
         noSeries: (name) => `No time series for ${name}.` }
-    : { suppressed: "onderdrukt (kleine aantallen)", missing: "geen gegevens",
-        noShape: (name) => `Geen kaart voor ${name}: dit gebied heeft geen gebiedsgrenzen. De tabel toont de cijfers.`,
+    : { noShape: (name) => `Geen kaart voor ${name}: dit gebied heeft geen gebiedsgrenzen. De tabel toont de cijfers.`,
         noSeries: (name) => `Geen tijdreeks voor ${name}.` };
   const HIGHLIGHT = "#d95f02";
   const vegaOptions = { actions: false, renderer: "svg" };
@@ -27,8 +31,10 @@
       .format(value);
   }
 
+  // A row without a value: its sign and word ("x onderdrukt"); an area without a row reads as
+  // the server's rows without an observation do: unknown.
   function label(row, decimals, unit) {
-    if (row.value === null || row.value === undefined) return words[row.status] || words.missing;
+    if (row.value === null || row.value === undefined) return (signs[row.status] || signs.missing).join(" ");
     return fmt(row.value, decimals) + (unit === "%" ? " %" : "");
   }
 
