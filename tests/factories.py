@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import itertools
+import logging
+import os
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -68,3 +70,21 @@ def write_long(folder: Path, rows: Iterable[Mapping], name: str | None = None) -
 def observations(ctx: Context, folder: Path, rows: Iterable[Mapping], **kwargs: object):
     """Import long-format rows (indicator, level, area, period, value, …) as the context's actor."""
     return ops.import_observations(ctx, write_long(folder, rows), **kwargs)
+
+
+def invoke_cli(db, acting_as: str, *args: str):
+    """`obmi ARGS` in this process (typer's CliRunner) on the test's database, as a user, with no
+    other OBMI_* setting of whoever runs the tests; the CliRunner result is returned."""
+    from sqlalchemy.engine import make_url
+    from typer.testing import CliRunner
+
+    from obmi.cli import app
+    env: dict[str, str | None] = {"OBMI_DATABASE_URL": make_url(db.url).render_as_string(hide_password=False),
+                                  "OBMI_USER": acting_as}
+    env.update({k: None for k in os.environ if k.startswith("OBMI_") and k not in env and not k.startswith("OBMI_TEST_")})
+    logger = logging.getLogger("obmi")  # the command configures logging to its own stderr: put it back
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    try:
+        return CliRunner().invoke(app, list(args), env=env)
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]

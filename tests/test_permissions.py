@@ -305,6 +305,16 @@ CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     "search": (lambda c, w: ops.search(c, "gent"), ALL),
     # the Swing-compatible read API
     "list_areas": (lambda c, w: ops.list_areas(c, "provincie", codes=["10000", "40000"]), ALL),
+    # the OData service
+    "odata_model": (lambda c, w: ops.odata_model(c), ALL),
+    "odata_read": (lambda c, w: ops.odata_read(c, "Indicators", {"$filter": "code eq 'pop_total'"},
+                                               base_url="http://localhost/odata/"), ALL),
+    # the open data formats (JSON-stat, Data Package, SDMX)
+    "exchange_tables": (lambda c, w: ops.exchange_tables(c, ["pop_total"], "provincie", period="2015"), ALL),
+    "exchange_theme": (lambda c, w: ops.exchange_theme(c, "demografie", "provincie"), ALL),
+    # the open-data catalogue (DCAT-AP)
+    "catalog_document": (lambda c, w: ops.catalog_document(c, "ttl", dataset="pop_total"), ALL),
+    "validate_catalog": (lambda c, w: ops.validate_catalog(c, document="<urn:x> a <urn:y> .", fmt="ttl"), ALL),
     # the installation
     "upgrade_database": (lambda c, w: ops.upgrade_database(c, dry_run=True), {ADMIN}),
     "database_status": (lambda c, w: ops.database_status(c), {ADMIN}),

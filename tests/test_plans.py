@@ -17,9 +17,7 @@ import copy
 import csv
 import io
 import json
-import logging
 import math
-import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -30,11 +28,8 @@ from typing import Any
 
 import openpyxl
 import pytest
-from sqlalchemy.engine import make_url
-from typer.testing import CliRunner
 
 from obmi import operations as ops
-from obmi.cli import app
 from obmi.context import Context, public_context
 from obmi.errors import Conflict, ImportRejected, NotAllowed, NotFound, NotVisible, ValidationError
 from obmi.plans import bbc
@@ -43,7 +38,7 @@ from obmi.settings import load_settings
 from obmi.store import Database
 
 from conftest import SHARED, system
-from factories import observations, org, user
+from factories import invoke_cli, observations, org, user
 
 PLANS = SHARED / "plans"
 S1, S2 = "2026-S1", "2026-S2"  # the default scheme is per semester
@@ -278,16 +273,8 @@ def test_the_real_plans_import_with_their_totals_per_beleidsdoelstelling_and_yea
 
 
 def run_cli(db: Database, acting_as: str, *args: str) -> str:
-    """`obmi ARGS` in this process (typer's CliRunner) on the test's database, as a user."""
-    env: dict[str, str | None] = {"OBMI_DATABASE_URL": make_url(db.url).render_as_string(hide_password=False),
-                                  "OBMI_USER": acting_as}
-    env.update({k: None for k in os.environ if k.startswith("OBMI_") and k not in env and not k.startswith("OBMI_TEST_")})
-    logger = logging.getLogger("obmi")  # the command configures logging to its own stderr: put it back
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    try:
-        result = CliRunner().invoke(app, list(args), env=env)
-    finally:
-        logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+    """`obmi ARGS` in this process on the test's database, as a user; must succeed."""
+    result = invoke_cli(db, acting_as, *args)
     assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}\n{result.exception!r}"
     return result.stdout
 

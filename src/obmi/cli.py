@@ -736,6 +736,42 @@ def export_warehouse_cmd(directory: Path = typer.Argument(..., help="Folder of t
     typer.echo(result.summary())
 
 
+# --- the open-data catalogue (DCAT-AP 3) --------------------------------------------------------
+
+catalog_app = typer.Typer(help="The open-data catalogue (DCAT-AP 3): export and validate.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+CATALOG_AUDIENCE = typer.Option("public", help="public (what anyone may see) or internal (what the acting user sees).")
+
+
+@catalog_app.command("validate")
+def catalog_validate_cmd(audience: str = CATALOG_AUDIENCE,
+                         file: Optional[Path] = typer.Option(None, "--file", help="Validate this RDF file instead "
+                                                             "(.ttl, .jsonld or .rdf)."),
+                         show: int = typer.Option(20, help="How many findings to print at most.")) -> None:
+    """Check the catalogue against the official DCAT-AP 3.0.1 shapes and the DCAT-AP Vlaanderen
+    3.0 shapes; exits 1 when either finds a violation."""
+    document = file.read_text(encoding="utf-8") if file else None
+    fmt = file.suffix.lstrip(".").lower() if file else "ttl"
+    result = ops.validate_catalog(_context(), audience=audience, document=document, fmt=fmt)
+    typer.echo(result.summary())
+    findings = [f"  {report.name}: {finding}" for report in result.reports for finding in report.findings]
+    for line in findings[:show]:
+        typer.echo(line)
+    if len(findings) > show:
+        typer.echo(f"  … and {len(findings) - show} more")
+    if not result.conforms:
+        raise typer.Exit(1)
+
+
+@catalog_app.command("export")
+def catalog_export_cmd(out: Path = typer.Argument(..., help="File to write: .ttl, .jsonld or .rdf."),
+                       audience: str = CATALOG_AUDIENCE) -> None:
+    """Write the catalogue to a file (Turtle, JSON-LD or RDF/XML, by the file's suffix)."""
+    document = ops.catalog_document(_context(), out.suffix.lstrip(".").lower(), audience=audience)
+    out.write_text(document.text, encoding="utf-8")
+    typer.echo(f"catalogue of {document.datasets} datasets written to {out}")
+
+
 def main() -> None:
     try:
         app()

@@ -81,6 +81,32 @@ class Settings(BaseSettings):
         "Privacy threshold for counts when an indicator sets none: smaller counts are suppressed. "
         "Applied when data is written; after a change run `obmi derive`."))
 
+    # --- open data: the DCAT-AP catalogue (/catalog.ttl) ---------------------------------------
+    catalog_publisher: str = Field("", description=(
+        "Name of the organisation that publishes the open-data catalogue (DCAT-AP publisher and contact "
+        "point); empty: the host organisation's name, else OBMI_SITE_NAME."))
+    catalog_publisher_uri: str = Field("", description=(
+        "IRI of the publisher, preferably from the Flemish organisation register "
+        "(https://data.vlaanderen.be/id/organisatie/OVO…); empty: an IRI under OBMI_BASE_URL."))
+    catalog_contact_email: str = Field("opendata@localhost", description=(
+        "E-mail address of the catalogue's contact point (published as mailto:). Set it in production."))
+    catalog_licence: str = Field("https://data.vlaanderen.be/id/licentie/modellicentie-gratis-hergebruik/v1.0",
+                                 description=(
+        "IRI of the licence of the published data, for indicators whose `licence` is not an IRI itself "
+        "(default: Modellicentie Gratis Hergebruik v1.0)."))
+    catalog_keywords: str = Field("", description=(
+        "Keywords added to every dataset of the catalogue, separated by commas (e.g. `Vlaamse open data`, "
+        "which the Flemish open-data portal looks for when it harvests)."))
+
+    # --- the OData service (/odata/) ------------------------------------------------------------
+    odata_page_size: int = Field(5000, ge=100, le=100_000, description=(
+        "Rows per page of an OData answer; a longer answer ends with @odata.nextLink (server-driven paging)."))
+    odata_rate_per_minute: int = Field(600, ge=0, description=(
+        "OData requests per minute allowed per API token (or per network address without one); more "
+        "answer 429 with Retry-After. 0: no limit."))
+    odata_rate_burst: int = Field(120, ge=1, description=(
+        "OData requests one token (or address) may make at once before OBMI_ODATA_RATE_PER_MINUTE applies."))
+
     # --- sign-in and sessions ------------------------------------------------------------------
     session_idle_minutes: int = Field(60, ge=1, description=(
         "A session ends after this many minutes without a request."))
@@ -149,6 +175,22 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
             raise ValueError("expected a colour like #00539b")
         return value.lower()
+
+    @field_validator("catalog_contact_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        value = value.strip().removeprefix("mailto:")
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
+            raise ValueError("expected an e-mail address like opendata@stad.be")
+        return value
+
+    @field_validator("catalog_publisher_uri", "catalog_licence")
+    @classmethod
+    def _iri(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", value):
+            raise ValueError("expected an absolute http(s) IRI")
+        return value
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

@@ -25,6 +25,7 @@ from obmi.operations.accounts import (
 )
 from obmi.operations.audit import AuditFilter, export_audit_csv, list_audit
 from obmi.operations.content import dashboard_view, list_dashboards, list_stories, story_view
+from obmi.operations.exchange import ExchangeView, ThemeView, exchange_tables, exchange_theme
 from obmi.operations.finance import (
                                       balance_checks,
                                       finance_overview,
@@ -63,6 +64,8 @@ from obmi.operations.imports import (
                                       import_swing,
                                       list_imports,
 )
+from obmi.operations.odata import ODataAnswer, odata_model, odata_read
+from obmi.operations.opendata import CatalogDocument, catalog_document, validate_catalog
 from obmi.operations.plan_views import (
                                       ItemFilter,
                                       college_dashboard,
@@ -145,6 +148,9 @@ __all__ = [
     "send_password_reset", "set_password", "story_view", "update_user", "upgrade_database",
     "WarehouseExport", "export_warehouse",
     "AreaItem", "list_areas",
+    "ExchangeView", "ThemeView", "exchange_tables", "exchange_theme",
+    "ODataAnswer", "odata_model", "odata_read",
+    "CatalogDocument", "catalog_document", "validate_catalog",
     "acknowledge_signal", "configure_signal_rule", "evaluate_signals", "list_signals", "signal_rules",
     "add_report_section", "college_report", "decide_report_section", "list_report_sections", "opvolging_report",
     "save_report_section", "submit_report_section",

@@ -59,9 +59,11 @@ def audience(ctx: Context) -> str:
 
 
 def cached(request: Request, ctx: Context, build: Callable[[], Any], *,
-           media_type: str = "application/json", encode: Callable[[Any], bytes] | None = None) -> Response:
+           media_type: str = "application/json", encode: Callable[[Any], bytes] | None = None,
+           vary: str = "") -> Response:
+    """`vary`: what else the body depends on besides the URL and the audience (a request header)."""
     who = audience(ctx)
-    key = (ops.data_version(ctx).tag, who, request_key(request))
+    key = (ops.data_version(ctx).tag, who, request_key(request) + (f"#{vary}" if vary else ""))
     etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:20] + '"'
     shared = who == "public"
     headers = {"ETag": etag, "Cache-Control": "public, max-age=60" if shared else "private, no-cache",

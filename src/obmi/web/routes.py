@@ -15,9 +15,12 @@ def obmi_routers() -> list[Any]:
         api,
         api_admin,
         auth_pages,
+        catalog_api,
         downloads,
+        exchange_api,
         finance_api,
         finance_pages,
+        odata_api,
         oidc,
         pages,
         plans_api,
@@ -29,6 +32,6 @@ def obmi_routers() -> list[Any]:
         system,
     )
     return [system.router, api.router, api_admin.router, plans_api.router, finance_api.router, report_api.router,
-            downloads.router,
+            exchange_api.router, downloads.router, catalog_api.router,
             auth_pages.router, oidc.router, admin.router, plans_pages.router, finance_pages.router,
-            report_pages.router, signals_pages.router, swing_api.router, pages.router]
+            report_pages.router, signals_pages.router, swing_api.router, odata_api.router, pages.router]
