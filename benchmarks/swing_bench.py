@@ -66,6 +66,7 @@ from sqlalchemy import delete, func, select
 
 from obmi import operations as ops
 from obmi.store.database import Database, open_database
+from obmi.store.observations import INSERTED
 from obmi.store.tables import area, import_run, observation, rejected_row
 
 from benchlib import log, print_profile
@@ -190,6 +191,34 @@ def stored(db: Database) -> dict:
     return {"by_origin": origins, "withheld": withheld, "source_sector_values": source_sectors}
 
 
+def write_floor(db: Database, path: Path) -> float:
+    """The physical limit of storing the file: its values as ready tuples (codes resolved,
+    special values as NULL), sorted by key, written by the driver alone (SQLite executemany,
+    PostgreSQL COPY) into the indexed observation table — no OBMi code — then rolled back."""
+    table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=DELIMITER)).to_pydict()
+    with db.unguarded_engine.connect() as conn:
+        ids = {r.code: r.id for r in conn.execute(select(area.c.id, area.c.code).where(area.c.level == LEVEL))}
+    rows = sorted(((code, ids[str(g)], str(p), "year", None if float(v) <= -99996 else float(v), "final", None,
+                    None, None, None, None, "source", None)
+                   for i, (g, p) in enumerate(zip(table["geoitem"], table["period"]))
+                   for code in INDICATORS for v in (table[code][i],)), key=lambda r: (r[0], r[2], r[1]))
+    columns = ", ".join(INSERTED)
+    with db.unguarded_engine.connect() as conn:
+        with conn.begin() as tx:
+            started = time.perf_counter()
+            if conn.dialect.name == "postgresql":
+                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                with cursor.copy(f"COPY observation ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                conn.exec_driver_sql(f"INSERT INTO observation ({columns}) VALUES ({', '.join('?' for _ in INSERTED)})",
+                                     rows)
+            seconds = time.perf_counter() - started
+            tx.rollback()
+    return seconds
+
+
 def measure_backend(name: str, db: Database, path: Path, repeat: int, values: int) -> dict:
     """Each import is timed right after a floor run, so both see the same machine load; the
     ratio is the median of the pairs' ratios (as import_bench.py)."""
@@ -212,7 +241,10 @@ def measure_backend(name: str, db: Database, path: Path, repeat: int, values: in
             f"({result.stats.inserted} inserted, {result.stats.derived} derived, "
             f"{store['withheld']} cells withheld), re-import {again:.2f} s (floor {floors[-1]:.3f} s)")
     assert last is not None
-    return {"seconds": statistics.median(firsts), "min_seconds": min(firsts),
+    reset(db)
+    writes = write_floor(db, path)
+    log(f"  {name} write floor (the driver alone storing the {values} values): {writes:.2f} s")
+    return {"seconds": statistics.median(firsts), "min_seconds": min(firsts), "write_floor": writes,
             "ratio": statistics.median(f / fl for f, fl in zip(firsts, floors)), "floors": floors,
             "reimport_seconds": statistics.median(reimports), "runs": [round(s, 3) for s in firsts],
             "reimport_runs": [round(s, 3) for s in reimports], "rows_in": last.stats.rows_in,
@@ -334,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
                 "rows_per_second": {"values": round(shape["values"] / r["seconds"]),
                                     "file_rows": round(shape["file_rows"] / r["seconds"])},
                 "ratio_to_floor": round(r["ratio"], 2),
+                "write_floor_seconds": round(r["write_floor"], 3),
+                "ratio_to_write_floor": round(r["seconds"] / r["write_floor"], 2),
                 "paired_floor_seconds": round(statistics.median(r["floors"]), 4),
                 "within_limit": r["ratio"] <= LIMIT_RATIO,
                 "reimport_seconds": round(r["reimport_seconds"], 3), "runs": r["runs"],

