@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import quote, urlencode
 
-from obmi.errors import NotFound
+from obmi.auth.permissions import Resource, check
+from obmi.errors import NotAllowed, NotFound
 from obmi.operations.registry import Unit, operation
 from obmi.query import odata as q
 from obmi.query.areas import list_levels
 from obmi.query.observations import check_disclosure_state
+from obmi.query.odata_plans import PLAN_SETS
+from obmi.query.odata_plans import SOURCES as PLAN_SOURCES
 from obmi.query.visibility import CatalogueView
 
 __all__ = ["ODataAnswer", "odata_model", "odata_read"]
@@ -36,7 +39,7 @@ def _levels(unit: Unit) -> list[str]:
 @operation("statistics.read")
 def odata_model(unit: Unit) -> q.Model:
     """The OData entity model (entity sets, properties, navigation properties) of this installation."""
-    return q.build_model(_levels(unit))
+    return q.build_model(_levels(unit), PLAN_SETS)
 
 
 class _Sources:
@@ -59,9 +62,22 @@ class _Sources:
                 self.built[name] = q.areas_source(conn, self.levels)
             elif name == "Periods":
                 self.built[name] = q.periods_source(conn, self.view)
+            elif name in PLAN_SOURCES:
+                self.built[name] = PLAN_SOURCES[name](conn, self._plan_organisation())
             else:
                 raise q.ODataError(f"unknown entity set {name!r}", "NotFound", name, 404)
         return self.built[name]
+
+
+    def _plan_organisation(self) -> str:
+        """Plan data is read per organisation, by its own members with plans.read (a token for
+        Power BI and Excel): the anonymous public gets 401, another organisation never sees it."""
+        actor = self.unit.actor
+        if actor.organisation is None:
+            check(actor, "plans.read", Resource("plan"))  # the anonymous public: 401
+            raise NotAllowed("plan data is read per organisation: use a token of a member of it")
+        check(actor, "plans.read", Resource("plan", None, actor.organisation))
+        return actor.organisation
 
 
 def _expand(unit: Unit, model: q.Model, sources: _Sources, spec: q.EntitySet, rows: list[dict[str, Any]],
@@ -93,7 +109,7 @@ def odata_read(unit: Unit, path: str, params: Mapping[str, str], *, base_url: st
     `Prefer: odata.maxpagesize` (never more than OBMI_ODATA_PAGE_SIZE)."""
     match = PATH.match(path)
     levels = _levels(unit)
-    model = q.build_model(levels)
+    model = q.build_model(levels, PLAN_SETS)
     if match is None:
         raise q.ODataError(f"unknown resource {path!r}", "NotFound", path, 404)
     spec = model.get(match["set"])

@@ -521,9 +521,14 @@ def _comparison(src: Source, op: str, left: Any, right: Any) -> ColumnElement[bo
     return _compare(column, op, value)
 
 
+_OPERATORS: dict[str, Callable[[ColumnElement[Any], Any], ColumnElement[bool]]] = {
+    "eq": lambda c, v: c == v, "ne": lambda c, v: or_(c != v, c.is_(None)), "gt": lambda c, v: c > v,
+    "ge": lambda c, v: c >= v, "lt": lambda c, v: c < v, "le": lambda c, v: c <= v}
+
+
 def _compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
-    return {"eq": column == value, "ne": or_(column != value, column.is_(None)), "gt": column > value,
-            "ge": column >= value, "lt": column < value, "le": column <= value}[op]
+    # Only the operator asked for is built: `> true` is no SQL expression (booleans: eq and ne).
+    return _OPERATORS[op](column, value)
 
 
 def compile_filter(src: Source, node: Any) -> ColumnElement[bool]:
@@ -890,7 +895,7 @@ def observations_source(conn: Connection, view: CatalogueView, levels: Sequence[
                   dialect=dialect)
 
 
-def _plain(spec: EntitySet) -> Callable[[list[Any]], list[dict[str, Any]]]:
+def plain_rows(spec: EntitySet) -> Callable[[list[Any]], list[dict[str, Any]]]:
     names = spec.names
 
     def finish(rows: list[Any]) -> list[dict[str, Any]]:
@@ -903,7 +908,7 @@ def indicators_source(conn: Connection, view: CatalogueView) -> Source:
     c = indicator_table.c
     columns = {p.name: c[p.name] for p in INDICATORS.props}
     return Source(INDICATORS, indicator_table, columns, [columns[n] for n in INDICATORS.names], (c.code,),
-                  _plain(INDICATORS), where=[c.code.in_(sorted(view.visible)) if view.visible else false()],
+                  plain_rows(INDICATORS), where=[c.code.in_(sorted(view.visible)) if view.visible else false()],
                   dialect=conn.dialect.name)
 
 
@@ -920,7 +925,7 @@ def areas_source(conn: Connection, levels: Sequence[str]) -> Source:
                  .order_by(link.c.weight.desc(), parent.c.code).limit(1).scalar_subquery())
         columns[parent_property(lv)] = case((a.level == lv, a.code), else_=above)
     return Source(spec, area.join(area_level, area_level.c.code == a.level), columns,
-                  [columns[n] for n in spec.names], (a.level, a.code), _plain(spec),
+                  [columns[n] for n in spec.names], (a.level, a.code), plain_rows(spec),
                   where=[a.is_unknown.is_(False)], dialect=conn.dialect.name)
 
 
@@ -934,4 +939,4 @@ def periods_source(conn: Connection, view: CatalogueView) -> Source:
                                          ("start_date", String()), ("end_date", String())], rows)
     columns = {n: table.c[n] for n in PERIODS.names}
     return Source(PERIODS, table, columns, [columns[n] for n in PERIODS.names], (table.c.period,),
-                  _plain(PERIODS), dialect=conn.dialect.name)
+                  plain_rows(PERIODS), dialect=conn.dialect.name)
