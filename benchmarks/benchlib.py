@@ -14,6 +14,18 @@ def log(message: str = "") -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def profile_call(run, title_of, top: int = 25):
+    """Run `run()` under cProfile and print its profile, titled by `title_of(result)`, with the
+    view restricted to OBMi's own functions. cProfile inflates pure-Python code: read relative
+    costs from it, not seconds."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    result = run()
+    profiler.disable()
+    print_profile(profiler, title_of(result), top, only=r"[/\\]obmi[/\\]")
+    return result
+
+
 def print_profile(profiler: cProfile.Profile, title: str, top: int = 25, only: str | None = None) -> None:
     """Cumulative top `top`, optionally also restricted to functions matching `only` (a path
     regex), then the top 15 by own time — the plain list is crowded by library frames."""

@@ -30,7 +30,6 @@ Exit code 0 whatever the timings; non-zero only when something fails.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
 import os
 import platform
@@ -55,7 +54,7 @@ from obmi.settings import load_settings
 from obmi.store.database import Database, open_database
 from obmi.store.tables import import_run, indicator, observation, rejected_row
 
-from benchlib import log, print_profile
+from benchlib import log, profile_call
 
 REPO = Path(__file__).resolve().parent.parent
 FILE_NAME = "TF_SOC_POP_STRUCT_2015.txt.gz"
@@ -156,13 +155,9 @@ def measure_backend(name: str, db: Database, path: Path, repeat: int) -> dict:
 
 def profile_sqlite_import(db: Database, path: Path, top: int = 25) -> None:
     reset(db)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    result = import_once(db, path)
-    profiler.disable()
-    # cProfile inflates pure-Python code (PyYAML ~5x): read relative costs, not seconds.
-    print_profile(profiler, f"cProfile: one first import into SQLite ({result.status}), top {top} cumulative",
-                  top, only=r"[/\\]obmi[/\\]")
+    # PyYAML is inflated about 5x under cProfile.
+    profile_call(lambda: import_once(db, path),
+                 lambda result: f"cProfile: one first import into SQLite ({result.status}), top {top} cumulative", top)
 
 
 # --- main -------------------------------------------------------------------------------------

@@ -42,7 +42,6 @@ Exit code 0 whatever the timings; non-zero only when something fails.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
 import os
 import platform
@@ -69,7 +68,7 @@ from obmi.store.database import Database, open_database
 from obmi.store.observations import INSERTED
 from obmi.store.tables import area, import_run, observation, rejected_row
 
-from benchlib import log, print_profile
+from benchlib import log, profile_call
 
 FILE_NAME = "swing_statsec_synthetic.csv"
 LEVEL = "statsec"
@@ -254,13 +253,9 @@ def measure_backend(name: str, db: Database, path: Path, repeat: int, values: in
 
 def profile_import(name: str, db: Database, path: Path, top: int = 25) -> None:
     reset(db)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    result = import_once(db, path)
-    profiler.disable()
-    # cProfile inflates pure-Python code: read relative costs, not seconds.
-    print_profile(profiler, f"cProfile: one first Swing import into {name} ({result.status}), top {top} cumulative",
-                  top, only=r"[/\\]obmi[/\\]")
+    profile_call(lambda: import_once(db, path),
+                 lambda result: f"cProfile: one first Swing import into {name} ({result.status}), top {top} cumulative",
+                 top)
 
 
 # --- main --------------------------------------------------------------------------------------

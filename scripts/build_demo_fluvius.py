@@ -29,7 +29,7 @@ import io
 import json
 import sys
 import tempfile
-import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -37,6 +37,9 @@ from sqlalchemy import select
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "src"))
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+
+from build_demo_geo import save_deterministic  # noqa: E402  (the same byte-stable workbooks)
 
 from obmi import operations as ops  # noqa: E402
 from obmi.context import system_context  # noqa: E402
@@ -171,25 +174,8 @@ def copy_indicator_table(shared: Path, path: Path) -> list[str]:
             protected.append(code)
         ws.cell(row[0].row, column + 1, THEME)
         ws.cell(row[0].row, source, ATTRIBUTION)  # the attribution the source asks for, not a code
-    save_deterministic(wb, path)
+    save_deterministic(wb, path, datetime(2025, 1, 1))
     return protected
-
-
-def save_deterministic(wb: openpyxl.Workbook, path: Path) -> None:
-    """Save with a fixed document date and zip timestamps, so a rebuild does not churn git."""
-    from datetime import datetime
-
-    from openpyxl.writer.excel import ExcelWriter
-    wb.properties.modified = wb.properties.created = datetime(2025, 1, 1)
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(wb, archive).save()
-    raw.seek(0)
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            out.writestr(fixed, src.read(info.filename))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -138,7 +138,7 @@ def _xlsx_rows(path: Path) -> int:
         wb.close()
 
 
-def _save_deterministic(wb: openpyxl.Workbook, dst: Path, modified) -> None:
+def save_deterministic(wb: openpyxl.Workbook, dst: Path, modified) -> None:
     """Save a workbook with the given document date and fixed zip timestamps."""
     from openpyxl.writer.excel import ExcelWriter
 
@@ -171,7 +171,7 @@ def _filter_xlsx(src: Path, dst: Path, keep) -> int:
         ws.delete_rows(2, ws.max_row - 1)
     for row in kept:
         ws.append(row)
-    _save_deterministic(wb, dst, wb.properties.modified)
+    save_deterministic(wb, dst, wb.properties.modified)
     return len(kept)
 
 
@@ -362,7 +362,7 @@ def _add_wijken2024(geo2024: Path, out_dir: Path, record) -> dict[str, int]:
     for wijk in sorted(keep):
         ws.append([wijk, next(iter(municipality[wijk]))])
     dst = out_dir / "aggregation_tables" / f"{WIJK2024_TABLE}.xlsx"
-    _save_deterministic(wb, dst, datetime(2025, 1, 1))
+    save_deterministic(wb, dst, datetime(2025, 1, 1))
     record(dst, "derived", len(keep))
 
     info = _filter_shapefile(geo2024 / "shapefiles" / WIJK2024, out_dir / "shapefiles" / WIJK2024, keep)
