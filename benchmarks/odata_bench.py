@@ -56,7 +56,7 @@ def serve(url: str, page_size: int) -> tuple[subprocess.Popen, str]:
     """`obmi serve` with the rate limit off and the page size asked (only OBMI_* we set)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBMI_")}
-    env.update(OBMI_DATABASE_URL=url, OBMI_LOG_LEVEL="WARNING", OBMI_ODATA_RATE_PER_MINUTE="0",
+    env.update(OBMI_DATABASE_URL=url, OBMI_LOG_LEVEL="WARNING", OBMI_OPEN_DATA_RATE_PER_MINUTE="0",
                OBMI_ODATA_PAGE_SIZE=str(page_size))
     log_file = tempfile.TemporaryFile()
     proc = subprocess.Popen([str(Path(sys.executable).with_name("obmi")), "serve", "--host", "127.0.0.1", "--port",

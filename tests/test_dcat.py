@@ -122,15 +122,21 @@ def small_catalog(licence: str = "Statbel open data", keywords: tuple[str, ...] 
 def test_a_catalogue_built_from_plain_data_conforms_to_both_shape_sets():
     result = validate(small_catalog())
     assert result.conforms and result.violations == 0, result.summary()
-    assert result.counts == {"catalogs": 1, "datasets": 1, "series": 1, "distributions": 6, "services": 2,
+    assert result.counts == {"catalogs": 1, "datasets": 1, "series": 1, "distributions": 7, "services": 2,
                              "records": 2}
 
 
-def test_the_licence_is_the_indicators_iri_or_the_configured_one_with_the_text_as_rights():
+def test_the_licence_is_the_indicators_own_iri_or_the_configured_one_with_the_text_as_rights():
     graph = small_catalog()
     csv = URIRef(f"{BASE}/catalog/datasets/pop_total/distributions/csv")
+    # "Statbel open data" is Statbel's own licence, not the Flemish model licence.
+    assert graph.value(csv, DCT.license) == URIRef("https://statbel.fgov.be/en/statistics/opendata/licence")
+    assert graph.value(csv, DCT.rights) is None
+    graph = small_catalog(licence="Licentie van de stad, artikel 3")
     assert graph.value(csv, DCT.license) == URIRef(MODEL_LICENCE)
-    assert str(graph.value(graph.value(csv, DCT.rights), rdflib.namespace.RDFS.label)) == "Statbel open data"
+    assert str(graph.value(graph.value(csv, DCT.rights), rdflib.namespace.RDFS.label)) == \
+        "Licentie van de stad, artikel 3"
+    assert validate(graph).conforms
     by = "https://creativecommons.org/licenses/by/4.0/"
     graph = small_catalog(licence=by)
     assert graph.value(csv, DCT.license) == URIRef(by) and graph.value(csv, DCT.rights) is None
@@ -210,7 +216,7 @@ def test_the_demo_catalogue_validates_with_zero_violations(demo):
     assert result.conforms and result.violations == 0, result.summary()
     indicators = ops.list_indicators(public)
     assert result.counts["datasets"] == len(indicators) > 30
-    assert result.counts["distributions"] == 6 * len(indicators)
+    assert result.counts["distributions"] == 7 * len(indicators)
     assert result.counts["records"] == result.counts["datasets"] + result.counts["series"]
     assert result.counts["series"] == len({t for i in indicators for t in i.themes})
     print(result.summary())
@@ -249,7 +255,9 @@ def test_datasets_name_their_vocabulary_concepts(demo_catalog):
     assert graph.value(energy, DCT.accrualPeriodicity) == URIRef(
         "http://publications.europa.eu/resource/authority/frequency/ANNUAL")
     formats = {graph.value(d, DCT["format"]) for d in graph.objects(energy, DCAT.distribution)}
-    assert {str(f).rsplit("/", 1)[1] for f in formats} == {"CSV", "XLSX", "JSON"}
+    assert {str(f).rsplit("/", 1)[1] for f in formats} == {"CSV", "XLSX", "JSON", "SDMX"}
+    sdmx_urls = {str(u) for u in graph.objects(URIRef(f"{energy}/distributions/sdmx"), DCAT.downloadURL)}
+    assert f"{BASE}/api/v1/sdmx?format=csv&indicator=v2506_elek_res_cons&level=ggw72024" in sdmx_urls
     csv = URIRef(f"{energy}/distributions/csv")
     urls = {str(u) for u in graph.objects(csv, DCAT.downloadURL)}
     assert f"{BASE}/download/observations.csv?indicator=v2506_elek_res_cons&level=ggw72024" in urls

@@ -234,10 +234,16 @@ def test_frictionless_notices_a_changed_file_so_its_verdict_means_something(worl
 
 
 def test_licences_are_open_definition_ids_urls_or_a_titled_page():
-    assert datapackage.licence("CC-BY-4.0", "https://x/i") == {"name": "CC-BY-4.0", "title": "CC-BY-4.0"}
+    assert datapackage.licence("CC-BY-4.0", "https://x/i") == {
+        "name": "CC-BY-4.0", "title": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/"}
+    assert datapackage.licence("ODbL-1.0", "https://x/i") == {"name": "ODbL-1.0", "title": "ODbL-1.0",
+                                                             "path": "https://x/i"}
     assert datapackage.licence("https://opendata.example/licence", "https://x/i")["path"] == \
         "https://opendata.example/licence"
-    assert datapackage.licence("Statbel open data", "https://x/i") == {"title": "Statbel open data", "path": "https://x/i"}
+    assert datapackage.licence("Statbel open data", "https://x/i") == {
+        "title": "Statbel open data", "path": "https://statbel.fgov.be/en/statistics/opendata/licence"}
+    assert datapackage.licence("Licentie van de stad", "https://x/i") == {"title": "Licentie van de stad",
+                                                                         "path": "https://x/i"}
 
 
 # --- SDMX -------------------------------------------------------------------------------------

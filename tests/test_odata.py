@@ -308,8 +308,8 @@ def test_the_token_bucket_allows_a_burst_then_the_rate():
 
 
 def test_over_the_rate_limit_answers_429_with_retry_after(site):
-    settings = load_settings({"OBMI_DATABASE_URL": site.db.url, "OBMI_ODATA_RATE_PER_MINUTE": "6",
-                              "OBMI_ODATA_RATE_BURST": "2"})
+    settings = load_settings({"OBMI_DATABASE_URL": site.db.url, "OBMI_OPEN_DATA_RATE_PER_MINUTE": "6",
+                              "OBMI_OPEN_DATA_RATE_BURST": "2"})
     client = TestClient(create_app(settings, site.db))
     assert [client.get(f"{ODATA}/Periods").status_code for _ in range(2)] == [200, 200]
     refused = client.get(f"{ODATA}/Periods")
@@ -318,3 +318,23 @@ def test_over_the_rate_limit_answers_429_with_retry_after(site):
     other = client.get(f"{ODATA}/Periods", headers={"Authorization": f"Bearer {site.token}"})
     assert other.status_code == 200  # another client (a token) has its own bucket
     assert date.fromisoformat(other.json()["value"][0]["start_date"])
+
+
+OPEN_DATA_SERVICES = (f"{ODATA}/Periods", "/catalog.ttl", "/api/v1/jsonstat?indicator=pop_total&level=provincie",
+                      "/api/v1/datapackage?indicator=pop_total&level=provincie",
+                      "/api/v1/sdmx?indicator=pop_total&level=provincie&format=csv")
+
+
+@pytest.mark.parametrize("path", OPEN_DATA_SERVICES)
+def test_every_open_data_service_counts_against_the_callers_one_limit(site, path):
+    settings = load_settings({"OBMI_DATABASE_URL": site.db.url, "OBMI_OPEN_DATA_RATE_PER_MINUTE": "6",
+                              "OBMI_OPEN_DATA_RATE_BURST": "2"})
+    client = TestClient(create_app(settings, site.db))
+    others = [p for p in OPEN_DATA_SERVICES if p != path]
+    assert [client.get(p).status_code for p in others[:2]] == [200, 200]  # the burst, spent elsewhere
+    refused = client.get(path)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1, path
+    assert "too many requests" in str(refused.json())
+    token = client.get(path, headers={"Authorization": f"Bearer {site.token}"})
+    assert token.status_code == 200, path  # a token has its own bucket
+    assert client.get("/api/v1/levels").status_code == 200  # the site's own JSON API is not limited

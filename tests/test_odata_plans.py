@@ -1,7 +1,8 @@
 """The OData sets of the beleidsopvolging (PlanItems, StatusUpdates, Kpis, KpiMeasurements,
 BudgetLines, Signals) on the demo installation: only for a member of the organisation with a
 token (Bearer or HTTP Basic, as Power BI sends), never for the public or another organisation,
-and with the same query options as the public sets. Expected numbers are read from the store."""
+and with the same query options as the public sets. Expected numbers are read from the store; the
+demo is built on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,16 +13,22 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from obmi import operations as ops
-from obmi.demo import ORGANISATION, build_demo
+from obmi.context import system_context
+from obmi.demo import ORGANISATION, build_demo, populate_demo
 from obmi.store.tables import budget_line, plan, plan_item, signal, status_update
 from obmi.web.app import create_app
+
+from conftest import BACKENDS
 
 SETS = ("PlanItems", "StatusUpdates", "Kpis", "KpiMeasurements", "BudgetLines", "Signals")
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory, settings):
-    ctx = build_demo(settings, tmp_path_factory.mktemp("odata_plans") / "demo.db", echo=lambda _: None)
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request, tmp_path_factory, settings, db_factories):
+    if request.param == "sqlite":
+        ctx = build_demo(settings, tmp_path_factory.mktemp("odata_plans") / "demo.db", echo=lambda _: None)
+    else:  # the same demo, built on PostgreSQL: the plan sets' SQL runs on both back ends
+        ctx = populate_demo(system_context(db_factories(request.param).new(), settings, "demo"), echo=lambda _: None)
     ops.add_organisation(ctx, "buurgemeente", "Buurgemeente")
     ops.add_user(ctx, "analist_buur", roles=["analyst"], organisation="buurgemeente", password="buur-wachtwoord-2026")
     tokens = {who: ops.create_token(ctx, who, scope="read").token for who in ("coordinator", "analist_buur")}
@@ -104,3 +111,21 @@ def test_another_organisation_sees_nothing_and_basic_auth_works(world):
     basic = base64.b64encode(f"powerbi:{world['tokens']['coordinator']}".encode()).decode()
     response = world["client"].get("/odata/PlanItems", params={"$top": "3"}, headers={"Authorization": f"Basic {basic}"})
     assert response.status_code == 200 and len(response.json()["value"]) == 3
+
+
+def test_plan_answers_carry_an_etag_that_a_plan_write_changes(world):
+    ctx = world["ctx"]
+    manual = get(world, "Kpis", **{"$filter": "kind eq 'manual'", "$select": "id"}).json()["value"][0]["id"]
+    path = "KpiMeasurements"
+    query = {"$filter": f"kpi_id eq {manual}"}
+    first = get(world, path, **query)
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"].startswith("private")  # a token's answer is nobody else's
+    again = world["client"].get(f"/odata/{path}", params=query, headers={
+        "Authorization": f"Bearer {world['tokens']['coordinator']}", "If-None-Match": etag})
+    assert again.status_code == 304
+    coordinator = ctx.acting_as(ops.identify_cli_user(ctx, "coordinator"))
+    ops.record_measurement(coordinator, manual, "2027-S1", value=47_500, note="test")
+    after = get(world, path, **query)
+    assert after.headers["etag"] != etag
+    assert 47_500 in [m["value"] for m in after.json()["value"]]

@@ -44,6 +44,12 @@ def build_demo(settings: Settings, database: Path, echo: Callable[[str], None] =
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     ctx = system_context(open_database(f"sqlite:///{database}"), settings, "demo")
     ops.upgrade_database(ctx)
+    return populate_demo(ctx, echo)
+
+
+def populate_demo(ctx: Context, echo: Callable[[str], None] = print) -> Context:
+    """Fill an empty, migrated database (SQLite or PostgreSQL) with the demo: its organisation
+    and accounts, the bundled statistics and the fictional plan with its follow-up."""
     ops.add_organisation(ctx, *ORGANISATION, host=True)
     for name, role, display in ACCOUNTS:
         ops.add_user(ctx, name, roles=[role], organisation=ORGANISATION[0], password=DEMO_PASSWORD,

@@ -29,6 +29,15 @@ class NotAuthenticated(NotAllowed):
         self.reason = reason
 
 
+class TooManyRequests(ObmiError):
+    """The caller asked more often than its rate limit allows; it may ask again after
+    `retry_after` (whole) seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Conflict(ObmiError):
     """The operation conflicts with the current state (e.g. wrong schema revision)."""
 

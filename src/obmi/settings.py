@@ -101,11 +101,13 @@ class Settings(BaseSettings):
     # --- the OData service (/odata/) ------------------------------------------------------------
     odata_page_size: int = Field(5000, ge=100, le=100_000, description=(
         "Rows per page of an OData answer; a longer answer ends with @odata.nextLink (server-driven paging)."))
-    odata_rate_per_minute: int = Field(600, ge=0, description=(
-        "OData requests per minute allowed per API token (or per network address without one); more "
-        "answer 429 with Retry-After. 0: no limit."))
-    odata_rate_burst: int = Field(120, ge=1, description=(
-        "OData requests one token (or address) may make at once before OBMI_ODATA_RATE_PER_MINUTE applies."))
+    open_data_rate_per_minute: int = Field(600, ge=0, description=(
+        "Requests per minute allowed per API token (or per network address without one) on the open-data "
+        "services: OData, the DCAT catalogue, JSON-stat, Data Package and SDMX; more answer 429 with "
+        "Retry-After. Each server process counts on its own. 0: no limit."))
+    open_data_rate_burst: int = Field(120, ge=1, description=(
+        "Requests one token (or address) may make at once on the open-data services before "
+        "OBMI_OPEN_DATA_RATE_PER_MINUTE applies."))
 
     # --- sign-in and sessions ------------------------------------------------------------------
     session_idle_minutes: int = Field(60, ge=1, description=(

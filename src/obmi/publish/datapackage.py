@@ -26,6 +26,7 @@ from obmi.publish.exchange import (
     status_label,
 )
 from obmi.publish.jsonstat import timestamp
+from obmi.publish.licences import known_licence
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 RESOURCE_PROFILE = "https://datapackage.org/profiles/2.0/dataresource.json"
@@ -108,14 +109,15 @@ def table_schema(table: IndicatorTable, lang: str) -> dict[str, Any]:
 
 def licence(text: str, page: str) -> dict[str, str]:
     """A Data Package licence: an Open Definition identifier (`CC-BY-4.0`) as `name`, a URL as
-    `path`; free text (`Statbel open data`) as `title`, with the indicator's page — which states
-    it — as `path` (the profile asks for a name or a path)."""
+    `path`, the words as `title`; the `path` of a named licence is its own page when it is a known
+    one (`Statbel open data`), else the indicator's page, which states it."""
     text = text.strip()
     if _URL.match(text):
         return {"path": text, "title": text}
-    if _LICENCE_ID.match(text):
-        return {"name": text, "title": text}
-    return {"title": text, "path": page}
+    known = known_licence(text)
+    found = {"name": text} if _LICENCE_ID.match(text) else {}
+    # A known licence ("Statbel open data") points at its own page, any other at the indicator's.
+    return {**found, "title": text, "path": known.iri if known else page}
 
 
 def descriptor(tables: Sequence[IndicatorTable], files: dict[str, bytes], *, lang: str, publisher: Publisher,

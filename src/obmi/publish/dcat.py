@@ -35,6 +35,7 @@ from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
 from obmi.indicators.catalogue import Indicator
 from obmi.indicators.periods import parse_period
+from obmi.publish.licences import known_licence
 from obmi.timeutil import as_utc
 
 ADMS = Namespace("http://www.w3.org/ns/adms#")
@@ -119,6 +120,9 @@ FORMATS = (
     Format("datapackage", "Frictionless data package", "CSV", "text/csv", "/api/v1/datapackage", "api",
            ("https://datapackage.org/standard/data-package/", "Data Package (Frictionless Standard 2.0)"),
            "application/zip"),
+    # SDMX-CSV 2.0 is CSV with SDMX's header row; its data structure is at format=structure.
+    Format("sdmx", "SDMX-CSV", "SDMX", "text/csv", "/api/v1/sdmx?format=csv", "api",
+           ("https://github.com/sdmx-twg/sdmx-csv", "SDMX-CSV 2.0")),
     Format("odata", "OData", "JSON", "application/json", None, "odata"),
 )
 
@@ -191,7 +195,7 @@ class CatalogInfo:
     site_name: str
     publisher: Agent
     contact_email: str
-    licence: str  # IRI of the data's licence, for indicators whose own licence is no IRI
+    licence: str  # IRI of the data's licence, for indicators whose licence is not a known one
     issued: datetime | None = None
     modified: datetime | None = None
     keywords: tuple[str, ...] = ()  # added to every dataset (in Dutch)
@@ -484,7 +488,9 @@ class CatalogBuilder:
                        f"The values per area and period as {fmt.label}, one file per level ({levels_en}).")
             self.add(node, DCAT.accessURL, self.iri(f"/indicatoren/{ind.code}"))
             for level in entry.levels:
-                self.add(node, DCAT.downloadURL, self.iri(f"{fmt.path}?indicator={ind.code}&level={level.code}"))
+                joint = "&" if "?" in fmt.path else "?"
+                self.add(node, DCAT.downloadURL,
+                         self.iri(f"{fmt.path}{joint}indicator={ind.code}&level={level.code}"))
         if fmt.service is not None:
             self.add(node, DCAT.accessService, self.iri.service(fmt.service))
         self.add(node, DCT["format"], self.typed(f"{EU}file-type/{fmt.file_type}", DCT.MediaTypeOrExtent))
@@ -494,8 +500,9 @@ class CatalogBuilder:
         if fmt.standard is not None:
             self.add(node, DCT.conformsTo, self.typed(fmt.standard[0], DCT.Standard, fmt.standard[1]))
         own = ind.licence.strip()
-        self.add(node, DCT.license, self.licence(own if own.startswith(("http://", "https://")) else self.info.licence))
-        if own and not own.startswith(("http://", "https://")):
+        known = known_licence(own)
+        self.add(node, DCT.license, self.licence(known.iri if known else self.info.licence))
+        if own and known is None:  # the words stand as a rights statement; the IRI is the default
             rights = URIRef(f"{self.iri.dataset(ind.code)}#rights")
             self.add(node, DCT.rights, rights)
             if self.once(rights):

@@ -13,7 +13,7 @@ Not in the OpenAPI document: the answers are RDF, not JSON of a schema."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
 from obmi import operations as ops
@@ -22,8 +22,9 @@ from obmi.errors import NotFound
 from obmi.publish.dcat import SERIALISATIONS
 from obmi.web.caching import cached
 from obmi.web.deps import CtxDep
+from obmi.web.ratelimit import open_data_rate_limit
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(open_data_rate_limit)])
 # Media type → suffix, for content negotiation on the IRIs (plain JSON asks for JSON-LD).
 NEGOTIATED = {"text/turtle": "ttl", "application/x-turtle": "ttl", "application/ld+json": "jsonld",
               "application/json": "jsonld", "application/rdf+xml": "rdf", "application/xml": "rdf"}

@@ -2,7 +2,7 @@
 
     NotAuthenticated 401 (a page asks to sign in: redirect to /login)   NotFound 404
     NotAllowed       403                                               ValidationError 422
-    Conflict         409                                               anything else 500 (no trace)
+    Conflict         409      TooManyRequests 429 (with Retry-After)   anything else 500 (no trace)
 """
 
 from __future__ import annotations
@@ -15,10 +15,19 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from obmi.errors import Conflict, NotAllowed, NotAuthenticated, NotFound, ObmiError, ValidationError
+from obmi.errors import (
+    Conflict,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    ObmiError,
+    TooManyRequests,
+    ValidationError,
+)
 
 log = logging.getLogger("obmi.web")
-STATUS = ((NotAuthenticated, 401), (NotFound, 404), (NotAllowed, 403), (ValidationError, 422), (Conflict, 409))
+STATUS = ((NotAuthenticated, 401), (NotFound, 404), (NotAllowed, 403), (ValidationError, 422), (Conflict, 409),
+          (TooManyRequests, 429))
 # What Power BI, Excel and scripts need to offer their credential prompt.
 CHALLENGE = 'Bearer realm="OBMi", Basic realm="OBMi", charset="UTF-8"'
 
@@ -51,6 +60,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, Conflict) and hasattr(exc, "theirs_version"):  # a stale edit: both versions
             body.update(jsonable_encoder({k: getattr(exc, k, None) for k in ("mine", "theirs", "theirs_version")}))
         headers = {"WWW-Authenticate": CHALLENGE} if status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from obmi import operations as ops
@@ -20,9 +20,10 @@ from obmi.geo.codes import AreaKey, parse_area_key
 from obmi.publish import datapackage, jsonstat, sdmx
 from obmi.web.caching import cached, encode_json
 from obmi.web.deps import CtxDep
+from obmi.web.ratelimit import open_data_rate_limit
 from obmi.web.schemas import responses
 
-router = APIRouter(prefix="/api/v1", tags=["open data"])
+router = APIRouter(prefix="/api/v1", tags=["open data"], dependencies=[Depends(open_data_rate_limit)])
 Lang = Literal["nl", "en"]
 SdmxFormat = Literal["csv", "json", "structure"]
 SDMX_MEDIA = {"csv": sdmx.SDMX_CSV, "json": sdmx.SDMX_JSON, "structure": sdmx.SDMX_STRUCTURE}

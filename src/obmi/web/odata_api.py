@@ -3,7 +3,7 @@ $metadata (CSDL XML) and every resource path, answered by the operations `odata_
 `odata_read` (no SQL here). Errors answer OData's error JSON (`{"error": {"code", "message",
 "target"}}`), whatever the client accepts; every answer carries `OData-Version: 4.0` and the
 cache validators of the JSON API (ETag tied to the data version). Clients are rate-limited per
-token or address (OBMI_ODATA_RATE_PER_MINUTE): 429 with Retry-After."""
+token or address (OBMI_OPEN_DATA_RATE_PER_MINUTE): 429 with Retry-After."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from fastapi.routing import APIRoute
 from obmi import operations as ops
 from obmi.errors import ObmiError, ValidationError
 from obmi.web.caching import cached, encode_json
-from obmi.web.deps import CtxDep, client_address
+from obmi.web.deps import CtxDep
 from obmi.web.errors import CHALLENGE, STATUS
-from obmi.web.ratelimit import TokenBucket, client_key, retry_after
+from obmi.web.ratelimit import open_data_wait, retry_after
 
 PREFIX = "/odata"
 JSON_TYPE = "application/json;odata.metadata=minimal;IEEE754Compatible=false;charset=utf-8"
@@ -41,15 +41,6 @@ def error_response(exc: ObmiError) -> JSONResponse:
     return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
-def _limiter(request: Request) -> TokenBucket:
-    state = request.app.state
-    limiter = getattr(state, "odata_limiter", None)
-    if limiter is None:
-        settings = state.settings
-        limiter = state.odata_limiter = TokenBucket(settings.odata_rate_per_minute, settings.odata_rate_burst)
-    return limiter
-
-
 class ODataRoute(APIRoute):
     """Rate limit first; domain errors (also those of the dependencies, such as an invalid token)
     as OData error JSON; the OData-Version header on every answer."""
@@ -58,10 +49,10 @@ class ODataRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def answer(request: Request) -> Response:
-            wait = _limiter(request).take(client_key(request.headers.get("authorization", ""), client_address(request)))
+            wait = open_data_wait(request)
             if wait:
                 return JSONResponse({"error": {"code": "TooManyRequests", "message": "too many requests: retry later"}},
-                                    status_code=429, headers={**VERSION, "Retry-After": retry_after(wait)})
+                                    status_code=429, headers={**VERSION, "Retry-After": str(retry_after(wait))})
             try:
                 response = await handler(request)
             except ObmiError as exc:

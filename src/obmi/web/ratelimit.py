@@ -1,8 +1,10 @@
 """A small in-process token bucket per client: an API token (by a digest of its header, so no
-secret is kept) or, without one, the network address. Used by the OData service, which tools
-such as Power BI call in long bursts; over the limit a client gets 429 with Retry-After.
+secret is kept) or, without one, the network address. It guards the open-data services (OData,
+the catalogue, JSON-stat, Data Package, SDMX), which tools such as Power BI and harvesters call
+in long bursts; over the limit a client gets 429 with Retry-After.
 
-In-process: each server process counts on its own (several workers allow a multiple)."""
+In-process: each server process counts on its own (several workers allow a multiple). The site's
+own JSON API is not limited here: its pages call it for every visitor."""
 
 from __future__ import annotations
 
@@ -10,6 +12,11 @@ import hashlib
 import math
 import time
 from threading import Lock
+
+from fastapi import Request
+
+from obmi.errors import TooManyRequests
+from obmi.web.deps import client_address
 
 MAX_CLIENTS = 10_000
 
@@ -46,5 +53,23 @@ def client_key(authorization: str, address: str) -> str:
     return "addr:" + address
 
 
-def retry_after(seconds: float) -> str:
-    return str(max(1, math.ceil(seconds)))
+def retry_after(seconds: float) -> int:
+    return max(1, math.ceil(seconds))
+
+
+def open_data_wait(request: Request) -> float:
+    """Takes one request from the caller's bucket: 0 when it may go on, else the seconds to wait."""
+    state = request.app.state
+    bucket = getattr(state, "open_data_limiter", None)
+    if bucket is None:
+        settings = state.settings
+        bucket = state.open_data_limiter = TokenBucket(settings.open_data_rate_per_minute,
+                                                       settings.open_data_rate_burst)
+    return bucket.take(client_key(request.headers.get("authorization", ""), client_address(request)))
+
+
+def open_data_rate_limit(request: Request) -> None:
+    """A route dependency: refuses a request over the caller's limit (429, see web/errors.py)."""
+    wait = open_data_wait(request)
+    if wait:
+        raise TooManyRequests("too many requests: retry later", retry_after=retry_after(wait))
