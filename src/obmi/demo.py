@@ -209,8 +209,12 @@ def _finance(coordinator: Context, org: str) -> Any:
 
 
 def _outbox(ctx: Context) -> Path:
-    database = make_url(ctx.db.url).database or "obmi-demo.db"
-    return Path(f"{database}-outbox")
+    """Beside a SQLite demo file; for a server database (PostgreSQL) in the temporary folder,
+    never in the working directory."""
+    url = make_url(ctx.db.url)
+    if url.get_backend_name() == "sqlite":
+        return Path(f"{url.database or 'obmi-demo.db'}-outbox")
+    return Path(tempfile.gettempdir()) / f"obmi-demo-{url.database}-outbox"
 
 
 def _as(ctx: Context, name: str) -> Context:
