@@ -96,10 +96,13 @@ def test_downloads_equal_the_api(client):
     api = observations(client, **params)["data"]
     text = client.get("/download/observations.csv", params=params).content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [(r["area_code"], float(r["value"]) if r["value"] else None, r["status"]) for r in rows] == \
+    # The download has the stored precision, the API (like the page) the indicator's one decimal.
+    assert [(r["area_code"], round(float(r["value"]), 1) if r["value"] else None, r["status"]) for r in rows] == \
         [(r["area_code"], r["value"], r["status"]) for r in api]
     as_json = client.get("/download/observations.json", params=params).json()
-    assert [r["value"] for r in as_json["data"]] == [r["value"] for r in api]
+    assert [None if r["value"] is None else round(r["value"], 1) for r in as_json["data"]] == [r["value"] for r in api]
+    assert [(r["numerator"], r["denominator"]) for r in as_json["data"]] == \
+        [(r["numerator"], r["denominator"]) for r in api]
 
 
 def test_factsheet_has_themes_trends_and_default_references(client):

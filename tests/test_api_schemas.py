@@ -41,6 +41,7 @@ CASES = [
     ("/api/v1/series?indicator=pop_total&area=gemeente:44021&ancestors=true", schemas.SeriesList),
     ("/api/v1/factsheets/gemeente/44021", schemas.FactSheetOut),
     ("/api/v1/search?q=gent", schemas.SearchOut),
+    ("/api/v1/areas/suggest?q=borsbeek", schemas.AreaSuggestionList),
     ("/api/v1/me", schemas.MeOut),
 ]
 

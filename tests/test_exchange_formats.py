@@ -48,6 +48,7 @@ COUNT = "v2506_gas_res_n"  # residential gas connections: real small counts supp
 CONSUMPTION = "v2506_gas_res_cons"  # protected by the count (threshold indicator)
 PER_CONNECTION = "vp2506_gas_res_n"  # kWh per connection, one decimal
 PROFILES = SHARED / "validators" / "frictionless-2.0"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # An indicator for the organisation's analysts only, and one public from municipality level up;
 # their values are real: the 2015 population of three municipalities (Statbel TF_SOC_POP_STRUCT_2015).
 PRIVATE = {"code": "stad_eigen_telling", "name_nl": "Eigen telling", "is_count": True, "unit": "personen",
@@ -74,17 +75,22 @@ def wijk_rows_of(column: str) -> list[dict]:
 
 
 class World:
-    def __init__(self, db, tmp: Path):
+    """The bundled data plus the city's own indicators: PRIVATE (analysts only) and `indicators`
+    (default FROM_GEMEENTE, with its real wijk counts)."""
+
+    def __init__(self, db, tmp: Path, indicators: tuple[dict, ...] = (FROM_GEMEENTE,)):
         root = system(db)
         self.db = db
         self.public = public_context(db, root.settings)
         self.client = TestClient(create_app(root.settings, db))
         org(root, "stad", "Stad", host=True)
         coordinator = user(root, "coordinator", "coordinator", org="stad")
-        catalogue(coordinator, tmp, PRIVATE, FROM_GEMEENTE)
+        catalogue(coordinator, tmp, PRIVATE, *indicators)
+        wijk = [{"indicator": FROM_GEMEENTE["code"], **r} for r in wijk_rows_of("v2506_elek_res_n")] \
+            if FROM_GEMEENTE in indicators else []
         observations(coordinator, tmp, [{"indicator": PRIVATE["code"], "level": "gemeente", "area": code,
                                          "period": "2015", "value": value} for code, value in OWN_VALUES.items()]
-                     + [{"indicator": FROM_GEMEENTE["code"], **r} for r in wijk_rows_of("v2506_elek_res_n")])
+                     + wijk)
         self.analyst = user(root, "analist", "analyst", org="stad")
         self.token = ops.create_token(root, "analist", scope="read").token
 
@@ -327,8 +333,18 @@ def format_urls(indicator: str, level: str) -> list[tuple[str, dict]]:
             ("/api/v1/sdmx", {"indicator": indicator, "level": level, "format": "structure"})]
 
 
+def download_urls(indicator: str, level: str) -> list[tuple[str, dict]]:
+    """The indicator page's downloads (obmi.web.downloads): every table format, and the map and
+    ranking as SVG (the PNG is drawn from the same SVG)."""
+    tables = [(f"/download/observations.{fmt}", {"indicator": indicator, "level": level})
+              for fmt in ("csv", "csv-excel", "xlsx", "json")]
+    return tables + [("/download/chart.svg", {"indicator": indicator, "level": level, "kind": kind, "period": period,
+                                              "within": ANTWERPEN})
+                     for kind in ("map", "ranking") for period in ("2018", "2021")]
+
+
 def body_text(response) -> str:
-    if response.headers["content-type"] == "application/zip":
+    if response.headers["content-type"] in ("application/zip", XLSX):
         with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
             return "\n".join(archive.read(name).decode("utf-8") for name in archive.namelist())
     return response.text
@@ -349,6 +365,7 @@ def number_forms(value: float) -> set[str]:
     forms = {repr(value), str(value), datapackage.number_text(value), f"{value:.1f}", f"{value:.0f}"}
     if float(value).is_integer():
         forms.add(str(int(value)))
+    forms |= {f.replace(".", ",") for f in forms}  # the Excel dialect's decimal comma
     return {f for f in forms if len(f.replace(".", "").replace("-", "")) >= 4}  # shorter ones occur by chance
 
 
@@ -374,7 +391,33 @@ def test_no_format_carries_the_numbers_of_a_suppressed_cell(world):
             if params.get("format") == "structure":
                 continue
             assert_withheld(url, params, response, wanted)  # the cell itself: no number, the suppressed code
+        for url, params in download_urls(code, WIJK):
+            text = body_text(world.ok(url, **params))
+            leaked = sorted(n for n in numbers if n in text)
+            assert not leaked, (url, params, leaked)
+            if "observations" in url:
+                assert_withheld_in_download(url, world.ok(url, **params), wanted)
+            else:
+                assert "onderdrukt" in text, (url, params)  # the withheld wijk is named, without a number
     assert scanned >= 8  # the consumptions and the ratios of the suppressed cells
+
+
+def assert_withheld_in_download(url: str, response, cells: set[tuple[str, str]]) -> None:
+    """A table download: the cells have an empty value (and numerator, denominator) and say suppressed."""
+    if url.endswith(".json"):
+        rows = response.json()["data"]
+    elif url.endswith(".xlsx"):
+        import openpyxl
+        header, *values = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+        rows = [{k: ("" if v is None else v) for k, v in zip(header, row)} for row in values]
+    else:
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")),
+                                   delimiter=";" if "csv-excel" in url else ","))
+    by_cell = {(r["area_code"], r["period"]): r for r in rows}
+    for cell in cells:
+        row = by_cell[cell]
+        assert row["status"] == "suppressed", (url, cell)
+        assert all(row.get(c) in ("", None) for c in ("value", "numerator", "denominator")), (url, row)
 
 
 def assert_withheld(url: str, params: dict, response, cells: set[tuple[str, str]]) -> None:

@@ -293,6 +293,7 @@ CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     "indicator_availability": (lambda c, w: ops.indicator_availability(c, "pop_total", "gemeente"), ALL),
     "list_levels": (lambda c, w: ops.list_levels(c), ALL),
     "area_geojson": (lambda c, w: ops.area_geojson(c, "provincie"), ALL),
+    "level_mergers": (lambda c, w: ops.level_mergers(c, "gemeente"), ALL),
     "query_observations": (lambda c, w: ops.query_observations(c, ObservationQuery("pop_total", "provincie", "2015")),
                            ALL),
     "area_series": (lambda c, w: ops.area_series(c, ["pop_total"], [("gemeente", "44021")]), ALL),
@@ -303,6 +304,8 @@ CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     "export_warehouse": (lambda c, w: ops.export_warehouse(c, w.tmp / w.fresh("warehouse-")),
                          {ADMIN, ORG_ADMIN, COORD, ANALYST, EDITOR, COORD_B, ORG_ADMIN_B}),
     "search": (lambda c, w: ops.search(c, "gent"), ALL),
+    "suggest_areas": (lambda c, w: ops.suggest_areas(c, "borsbeek"), ALL),
+    "area_tree": (lambda c, w: ops.area_tree(c), ALL),
     # the Swing-compatible read API
     "list_areas": (lambda c, w: ops.list_areas(c, "provincie", codes=["10000", "40000"]), ALL),
     # the OData service

@@ -181,10 +181,12 @@ def test_the_scripts_tooltips_use_the_same_signs():
 
 # --- web pages -----------------------------------------------------------------------------------
 
+BOTH = "2000,4000"  # the page shows the home region only; the API (compared with it) every region
+
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_the_indicator_table_shows_each_status_with_its_sign_and_words(world, lang):
     expected = EXPECTED[lang]
-    text = page(world, f"/indicatoren/{COUNT}?level=gemeente&period={PERIOD}&lang={lang}")
+    text = page(world, f"/indicatoren/{COUNT}?level=gemeente&period={PERIOD}&lang={lang}&region={BOTH}")
     specials = special_areas(world)
     for code, status in specials.items():
         cells = status_cells(table_row(text, code))
@@ -372,12 +374,12 @@ def origin_legend(text: str) -> dict[str, tuple[str, str]]:
 def test_the_indicator_page_says_where_each_value_comes_from(world):
     api = statuses(world, level="provincie")
     assert api[LIMBURG].origin == "source" and api[ANTWERPEN].origin == "aggregated"
-    text = page(world, f"/indicatoren/{COUNT}?level=provincie&period={PERIOD}&lang=nl")
+    text = page(world, f"/indicatoren/{COUNT}?level=provincie&period={PERIOD}&lang=nl&region={BOTH}")
     loaded, computed = table_row(text, LIMBURG), table_row(text, ANTWERPEN)
     assert 'title="door de bron geleverd"' in loaded and "berekend uit" not in loaded
     assert 'title="berekend uit de onderliggende gebieden"' in computed and "door de bron" not in computed
     for lang in ("nl", "en"):
-        text = page(world, f"/indicatoren/{COUNT}?level=provincie&period={PERIOD}&lang={lang}")
+        text = page(world, f"/indicatoren/{COUNT}?level=provincie&period={PERIOD}&lang={lang}&region={BOTH}")
         legend_entries = origin_legend(text)
         for code in (LIMBURG, ANTWERPEN):  # marker seen, words on hover, described by the legend entry
             words = signs.ORIGINS[api[code].origin]

@@ -198,7 +198,7 @@ def test_the_store_is_used_only_inside_an_operation(empty_db):
 
 def test_operations_do_not_call_each_other(empty_db, monkeypatch):
     from obmi.operations import statistics
-    monkeypatch.setattr(statistics.availability, "search", lambda conn, text, visible: ops.list_levels(system(empty_db)))
+    monkeypatch.setattr(statistics.availability, "search", lambda conn, text, visible, **_: ops.list_levels(system(empty_db)))
     with pytest.raises(RuntimeError, match="do not call each other"):
         ops.search(system(empty_db), "gent")
 

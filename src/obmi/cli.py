@@ -679,7 +679,7 @@ def _run_server(ctx: Context, port: Optional[int] = None, host: Optional[str] = 
     import uvicorn
 
     from obmi.web.app import create_app
-    web = create_app(ctx.settings, ctx.db)
+    web = create_app(ctx.settings, ctx.db, warm_up=True)
     # Everything loaded so far lives as long as the server: keep the collector from scanning it
     # on every full collection (those pauses were the slowest 5 % of uncached requests).
     gc.collect()

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
         "Folder with a city's own dashboards/*.yaml and stories/*.md (added to the built-in ones)."))
     default_language: Literal["nl", "en"] = Field(
         "nl", description="Language of the web interface by default: nl or en.")
+    home_region: str = Field("2000", description=(
+        "Region(s) an indicator page shows by default (NIS code; several separated by commas): 2000 the "
+        "Flemish Region, 4000 the Brussels-Capital Region. Ranking, classes, table, map and reference "
+        "value use only their areas; a reader chooses others with `?region=`."))
     default_threshold: int = Field(5, description=(
         "Privacy threshold for counts when an indicator sets none: smaller counts are suppressed. "
         "Applied when data is written; after a change run `obmi derive`."))
@@ -169,6 +173,14 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("home_region")
+    @classmethod
+    def _regions(cls, value: str) -> str:
+        codes = [c.strip() for c in value.split(",") if c.strip()]
+        if not codes or any(not re.fullmatch(r"\d{4}", c) for c in codes):
+            raise ValueError("expected region codes like 2000 or 2000,4000")
+        return ",".join(dict.fromkeys(codes))
 
     @field_validator("primary_color")
     @classmethod

@@ -21,6 +21,8 @@ FAILING_IMPACTS = {"serious", "critical"}
 DRAWN = """() => {
   const triptych = document.getElementById('triptych');
   if (triptych && triptych.dataset.ready !== 'true') return false;
+  const locator = document.getElementById('locator');  // the fact sheet's locator map
+  if (locator && locator.dataset.ready !== 'true') return false;
   const multiples = document.getElementById('multiples');
   if (multiples && !multiples.querySelector('svg')) return false;
   for (const el of document.querySelectorAll('[data-tile]')) {
@@ -43,6 +45,10 @@ PAGES = {
     "compare": "/vergelijk?area=gemeente:44021&area=gemeente:11002&area=gewest:2000",
     "dashboard": "/dashboards/demografie",
     "story": "/verhalen/vergrijzing-centrumsteden",
+    "search": "/zoeken?q=gent+inkomen",
+    # the index pages behind the navigation and breadcrumbs (issue 11)
+    "indicator-index": "/indicatoren", "theme-index": "/themas", "area-index": "/gebieden",
+    "level-index": "/gebieden/gemeente", "dashboard-index": "/dashboards", "story-index": "/verhalen",
 }
 
 

@@ -107,14 +107,17 @@ from obmi.operations.statistics import (
                                       area_factsheet,
                                       area_geojson,
                                       area_series,
+                                      area_tree,
                                       export_catalogue,
                                       export_factsheets,
                                       factsheet_pdf,
                                       indicator_availability,
+                                      level_mergers,
                                       list_indicators,
                                       list_levels,
                                       query_observations,
                                       search,
+                                      suggest_areas,
 )
 from obmi.operations.swing_read import AreaItem, list_areas
 from obmi.operations.system import (
@@ -137,7 +140,7 @@ __all__ = [
     "list_plans", "list_reporting_periods", "plan_info", "plan_items", "plan_summary", "public_plan", "record_measurement",
     "save_status_update", "send_reminders", "submit_status_update", "update_item", "update_milestone",
     "AuditFilter", "IMPORT_KINDS", "ObservationQuery", "REGISTRY", "add_organisation", "add_user", "area_factsheet",
-    "area_geojson", "area_series",
+    "area_geojson", "area_series", "level_mergers", "area_tree", "suggest_areas",
     "authenticate_session", "authenticate_token", "backup_database", "change_password", "create_token",
     "dashboard_view", "data_version", "database_status", "export_audit_csv", "export_catalogue",
     "export_factsheets", "factsheet_pdf", "health", "identify_cli_user", "import_catalogue", "import_details",

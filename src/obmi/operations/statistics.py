@@ -13,8 +13,9 @@ from obmi.geo.codes import AreaKey
 from obmi.indicators.catalogue import Indicator, dump_catalogue
 from obmi.indicators.observation import Observation
 from obmi.operations.registry import Unit, operation
+from obmi.query import area_names, availability
 from obmi.query import areas as area_query
-from obmi.query import availability
+from obmi.query.area_names import AreaMatch, NamedArea, TreeNode, resolve
 from obmi.query.areas import AreaRef, LevelInfo
 from obmi.query.observations import ObservationQuery, QueryResult
 from obmi.query.observations import query_observations as run_query
@@ -22,7 +23,8 @@ from obmi.query.series import SeriesKey, query_series
 from obmi.query.visibility import CatalogueView
 from obmi.reports import factsheet
 
-__all__ = ["AreaRef", "Availability", "LevelInfo", "ObservationQuery", "QueryResult", "Series"]
+__all__ = ["AreaMatch", "AreaRef", "Availability", "LevelInfo", "NamedArea", "ObservationQuery", "QueryResult", "Series",
+           "TreeNode", "resolve"]
 
 
 def _view(unit: Unit) -> CatalogueView:
@@ -72,9 +74,18 @@ def list_levels(unit: Unit) -> list[LevelInfo]:
 
 @operation("geography.read")
 def area_geojson(unit: Unit, level: str, *, within: AreaKey | None = None, detail: str = "web",
-                 tolerance: float | None = None) -> dict[str, Any]:
-    """A level's areas (optionally within one area) as a GeoJSON FeatureCollection in WGS84."""
-    return area_query.feature_collection(unit.conn, level, within=within, detail=detail, tolerance=tolerance)
+                 tolerance: float | None = None, regions: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A level's areas (optionally within one area, or in some regions) as a GeoJSON
+    FeatureCollection in WGS84."""
+    return area_query.feature_collection(unit.conn, level, within=within, detail=detail, tolerance=tolerance,
+                                         regions=regions)
+
+
+@operation("geography.read")
+def level_mergers(unit: Unit, level: str) -> list[area_query.Merger]:
+    """The areas of a level formed by merging areas of an older geography version, with the names
+    of their parts (what "figures on the 2025 boundaries" means for each)."""
+    return area_query.mergers(unit.conn, level)
 
 
 @operation("statistics.read")
@@ -130,6 +141,23 @@ def export_factsheets(unit: Unit, level: str, out_dir: Path, *, lang: str = "nl"
 
 
 @operation("statistics.read")
-def search(unit: Unit, text: str) -> dict[str, Any]:
-    """Indicators and areas whose names contain every word of `text`."""
-    return availability.search(unit.conn, text, set(_view(unit).visible))
+def search(unit: Unit, text: str, *, limit: int = availability.SEARCH_LIMIT) -> dict[str, Any]:
+    """Indicators and areas matching every word of `text` (accents and case ignored, former
+    municipalities leading to today's), and indicator × area pairs that together do."""
+    return availability.search(unit.conn, text, _view(unit), limit=max(1, min(limit, MAX_SEARCH_LIMIT)))
+
+
+MAX_SEARCH_LIMIT = 500
+
+
+@operation("geography.read")
+def suggest_areas(unit: Unit, text: str, *, limit: int = 10) -> tuple[list[AreaMatch], int]:
+    """Areas of the current geography whose names (or former municipalities' names, or everyday
+    names such as Vlaanderen) start with the typed words, best first, and how many match."""
+    return area_names.suggest(unit.conn, text, limit=max(1, min(limit, 50)))
+
+
+@operation("geography.read")
+def area_tree(unit: Unit) -> list[TreeNode]:
+    """The current geography as a tree: region → province → municipality → wijk."""
+    return area_names.area_tree(unit.conn)

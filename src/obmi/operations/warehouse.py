@@ -42,7 +42,8 @@ from obmi.plans.bbc import BELEIDSDOMEINEN
 from obmi.plans.model import KpiKind
 from obmi.publish import warehouse as wh
 from obmi.query.areas import find_area
-from obmi.query.observations import check_disclosure_state, publish_batch
+from obmi.query.observations import check_disclosure_state, hide_parts_batch, publish_batch
+from obmi.query.ratio_parts import has_parts, shown_parts
 from obmi.query.visibility import CatalogueView
 from obmi.store import accounts as account_store
 from obmi.store import plans as plan_store
@@ -216,8 +217,13 @@ def _observations(conn: Any, view: CatalogueView, code: str, levels: list[str] |
     key = wh.stable_key(code)
     if levels is not None and not levels:
         return
+    # A ratio's parts only where the audience may see both (the query layer's rule, as in the API).
+    shown = shown_parts(conn, view, ind, levels if levels is not None else list(view.orders)) \
+        if has_parts(ind) else None
     for raw in store.observation_batches(conn, code, levels):
         published = publish_batch(ind, raw)  # the query layer's rule: disclosure applied, rounded
+        if shown is not None:
+            published = hide_parts_batch(published, shown)
         periods.update(pc.unique(published.column("period")).to_pylist())
         yield wh.observation_batch(raw, indicator_key=key, published=published)
 

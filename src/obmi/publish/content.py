@@ -40,16 +40,25 @@ class TileSpec(BaseModel):
     indicators: list[str] = Field(default_factory=list)
     area: str | None = None  # LEVEL:CODE; default: the dashboard's area
     level: str | None = None  # bar, map: the level of the areas shown
-    within: str | None = None  # bar, map: only the areas within LEVEL:CODE
+    # bar, map: only the areas within LEVEL:CODE, or within the LEVEL area the chosen area lies in
+    # (`within: provincie`: the province of the area the visitor chose)
+    within: str | None = None
     period: str | None = None
     text_nl: str = ""
     text_en: str = ""
 
-    @field_validator("area", "within")
+    @field_validator("area")
     @classmethod
     def _area_key(cls, value: str | None) -> str | None:
         if value is not None:
             parse_area_key(value)
+        return value
+
+    @field_validator("within")
+    @classmethod
+    def _within(cls, value: str | None) -> str | None:
+        if value is not None and (":" in value or not value.isidentifier()):
+            parse_area_key(value)  # LEVEL:CODE, else a level name alone
         return value
 
     @property

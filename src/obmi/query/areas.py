@@ -95,18 +95,75 @@ def within_ids(conn: Connection, parent: AreaKey) -> Select:
         area_link.c.relation == "parent", or_(area_link.c.parent_id == ref.id, area_link.c.parent_id.in_(old)))
 
 
+REGION_LEVEL = "gewest"
+
+
+def check_regions(conn: Connection, regions: tuple[str, ...]) -> None:
+    """Every code in `regions` is a region (level gewest) of the geography."""
+    known = [r.code for r in conn.execute(select(area.c.code).where(area.c.level == REGION_LEVEL,
+                                                                    area.c.is_unknown.is_(False))
+                                          .order_by(area.c.code))]
+    unknown = [code for code in regions if code not in known]
+    if unknown:
+        raise ValidationError(f"unknown region {', '.join(unknown)} (known: {', '.join(known) or 'none'})",
+                              {"region": [f"one or more of {', '.join(known)}"]})
+
+
+def region_ids(conn: Connection, regions: tuple[str, ...]) -> Select:
+    """Subquery of the ids of the regions (gewest codes) and of every area lying in them at any
+    depth: down the hierarchy and back through the geography versions (today's Antwerpen leads to
+    Borsbeek 2024, which leads to Borsbeek 2018), so that the old levels filter like the new."""
+    check_regions(conn, regions)
+    seed = select(area.c.id).where(area.c.level == REGION_LEVEL, area.c.code.in_(regions))
+    found = seed.cte("in_region", recursive=True)
+    step = (select(area_link.c.child_id).join(found, area_link.c.parent_id == found.c.id)
+            .where(area_link.c.relation.in_(("parent", "version"))))
+    found = found.union(step)
+    return select(found.c.id)
+
+
 def areas_of_level(conn: Connection, level: str, *, within: AreaKey | None = None,
-                   include_unknown: bool = True) -> Select:
+                   include_unknown: bool = True, regions: tuple[str, ...] = ()) -> Select:
     """Select of (id, code, name, is_unknown) of a level's areas, optionally only those within
-    an area; ordered by code."""
+    an area and/or lying in one of `regions` (gewest codes); ordered by code."""
     check_level(conn, level)
     stmt = (select(area.c.id, area.c.code, area.c.name, area.c.is_unknown)
             .where(area.c.level == level).order_by(area.c.code))
     if within is not None:
         stmt = stmt.where(area.c.id.in_(within_ids(conn, within)))
+    if regions:
+        stmt = stmt.where(area.c.id.in_(region_ids(conn, regions)))
     if not include_unknown:
         stmt = stmt.where(area.c.is_unknown.is_(False))
     return stmt
+
+
+@dataclass(frozen=True)
+class Merger:
+    """An area of a level made of several areas of an older geography version (a municipal
+    merger): its figures cover the old areas for every year."""
+
+    code: str
+    name: str
+    parts: tuple[str, ...]  # names of the old areas, alphabetical
+    old_level: str
+
+
+def mergers(conn: Connection, level: str) -> list[Merger]:
+    """The areas of `level` formed from two or more areas of an older version (the 2025 mergers
+    for today's municipalities, the 2019 ones for gemeente2024), by name."""
+    check_level(conn, level)
+    new, old = area.alias("new"), area.alias("old")
+    rows = conn.execute(select(new.c.code, new.c.name, old.c.name.label("part"), old.c.level.label("old_level"))
+                        .join(area_link, area_link.c.parent_id == new.c.id)
+                        .join(old, old.c.id == area_link.c.child_id)
+                        .where(new.c.level == level, area_link.c.relation == "version")
+                        .order_by(new.c.name, new.c.code, old.c.name)).all()
+    grouped: dict[str, list] = {}
+    for row in rows:
+        grouped.setdefault(row.code, []).append(row)
+    return [Merger(code, parts[0].name, tuple(p.part for p in parts), parts[0].old_level)
+            for code, parts in grouped.items() if len(parts) > 1]
 
 
 def ancestors(conn: Connection, area_id: int) -> list[AreaRef]:
@@ -142,9 +199,10 @@ def _simplified(text: str, tolerance: float | None) -> dict:
 
 
 def feature_collection(conn: Connection, level: str, *, within: AreaKey | None = None,
-                       detail: str = "web", tolerance: float | None = None) -> dict:
-    """GeoJSON FeatureCollection (WGS84) of a level's areas; `detail` is `web` (simplified when
-    imported) or `full`; `tolerance` (metres) simplifies the full geometry further on request."""
+                       detail: str = "web", tolerance: float | None = None, regions: tuple[str, ...] = ()) -> dict:
+    """GeoJSON FeatureCollection (WGS84) of a level's areas (optionally only those within an area
+    or in `regions`); `detail` is `web` (simplified when imported) or `full`; `tolerance` (metres)
+    simplifies the full geometry further on request."""
     if detail not in ("web", "full"):
         raise ValidationError("detail must be web or full", {"detail": [f"got {detail!r}"]})
     if tolerance is not None and not 0 <= tolerance <= 10000:
@@ -152,7 +210,7 @@ def feature_collection(conn: Connection, level: str, *, within: AreaKey | None =
     if tolerance is not None:
         detail = "full"
     column = area_geometry.c.geometry_web if detail == "web" else area_geometry.c.geometry
-    areas = areas_of_level(conn, level, within=within).subquery()
+    areas = areas_of_level(conn, level, within=within, regions=regions).subquery()
     stmt = (select(areas.c.code, areas.c.name, column.label("geometry"))
             .join(area_geometry, area_geometry.c.area_id == areas.c.id).order_by(areas.c.code))
     features = [{"type": "Feature", "id": r.code, "properties": {"code": r.code, "name": r.name},

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, select
 
+from obmi.indicators.catalogue import Indicator
 from obmi.indicators.periods import sort_periods
+from obmi.query.area_names import NamedArea, candidates, match_areas, normalise, words_of
+from obmi.query.visibility import CatalogueView
 from obmi.store.tables import area, area_level, import_run, indicator, observation
 from obmi.timeutil import as_utc
 
@@ -39,25 +43,81 @@ def last_update(conn: Connection, code: str):
                                                    .where(observation.c.indicator == code)))).scalar()
 
 
-def search(conn: Connection, text: str, visible: set[str], limit: int = 20) -> dict[str, list[dict]]:
-    """Indicators among `visible` (code, names, definitions) and areas (names) containing every word."""
-    words = [w for w in text.lower().split() if w][:6]
-    if not words:
-        return {"indicators": [], "areas": []}
-    ind_cols = (indicator.c.code, indicator.c.name_nl, indicator.c.name_en, indicator.c.definition_nl,
-                indicator.c.definition_en)
-    ind_query = (select(indicator.c.code, indicator.c.name_nl, indicator.c.name_en, indicator.c.unit)
-                 .where(indicator.c.code.in_(sorted(visible))))
-    area_query = (select(area.c.level, area.c.code, area.c.name, area_level.c.name_nl.label("level_name"))
-                  .join(area_level, area_level.c.code == area.c.level)
-                  .where(area.c.is_unknown.is_(False), area_level.c.is_current.is_(True)))
-    for word in words:
-        pattern = f"%{word}%"
-        ind_query = ind_query.where(or_(*(func.lower(c).like(pattern) for c in ind_cols)))
-        area_query = area_query.where(or_(func.lower(area.c.name).like(pattern), area.c.code == word))
-    area_query = area_query.order_by(area_level.c.sort_order.desc(), area.c.name).limit(limit)
-    return {"indicators": [dict(r._mapping) for r in conn.execute(ind_query.order_by(indicator.c.code).limit(limit))],
-            "areas": [dict(r._mapping) for r in conn.execute(area_query)]}
+SEARCH_LIMIT = 20
+
+
+def _indicator_texts(ind: Indicator) -> tuple[str, str, str]:
+    """What an indicator is found by, best first: code and names; themes; definitions."""
+    return (" ".join(normalise(t) for t in (ind.code, ind.name_nl, ind.name_en)),
+            " ".join(normalise(t) for t in ind.themes),
+            " ".join(normalise(t) for t in (ind.definition_nl, ind.definition_en)))
+
+
+def _indicators_matching(indicators: Iterable[Indicator], typed: set[str], *, main_only: bool = False) -> list:
+    """(rank, indicator) of those in which every typed word occurs (inside a word too: Dutch
+    compounds, "inkomen" in "gezinsinkomen"); rank 0 when code and names suffice, 1 with the
+    themes, 2 with the definitions (not with `main_only`)."""
+    found = []
+    for ind in indicators:
+        texts = _indicator_texts(ind)[:2 if main_only else 3]
+        rank = next((i for i in range(len(texts)) if all(any(t in x for x in texts[:i + 1]) for t in typed)), None)
+        if rank is not None:
+            found.append((rank, ind))
+    return sorted(found, key=lambda x: (x[0], normalise(x[1].name_nl), x[1].code))
+
+
+def _has_data(conn: Connection, code: str, level: str) -> bool:
+    return conn.execute(select(observation.c.area_id).join(area, area.c.id == observation.c.area_id)
+                        .where(observation.c.indicator == code, area.c.level == level).limit(1)).first() is not None
+
+
+def _combinations(conn: Connection, view: CatalogueView, pool: list[NamedArea], text: str) -> list[tuple]:
+    """(area match, indicator) where the area's name accounts for some of the typed words and
+    the indicator's code, name or themes for all the others ("gent inkomen"), and that indicator
+    has data the actor may see at the area's level."""
+    typed = set(words_of(text))
+    found, checked = [], {}
+    for match in match_areas(pool, text, partial=True):
+        rest = typed - match.matched
+        if not rest or not match.matched:
+            continue
+        for _, ind in _indicators_matching(view.visible.values(), rest, main_only=True):
+            key = (ind.code, match.area.level)
+            if key not in checked:
+                checked[key] = view.sees_level(ind, match.area.level) and _has_data(conn, *key)
+            if checked[key]:
+                found.append((match, ind))
+    return found
+
+
+def _indicator_json(ind: Indicator) -> dict:
+    return {"code": ind.code, "name_nl": ind.name_nl, "name_en": ind.name_en, "unit": ind.unit}
+
+
+def area_json(found: NamedArea) -> dict:
+    return {"level": found.level, "code": found.code, "name": found.name, "level_name": found.level_name_nl,
+            "level_name_en": found.level_name_en, "former": found.former, "former_level": found.former_level,
+            "since": found.since}
+
+
+def search(conn: Connection, text: str, view: CatalogueView, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
+    """Indicators (code, names, themes, definitions) and areas (names, everyday names, former
+    municipalities) matching every word of `text`, accents and case ignored; and indicator ×
+    area pairs that together match every word ("gent inkomen"). Each list holds its best
+    `limit`; `counts` says how many there are in all."""
+    typed = set(words_of(text))
+    if not typed:
+        return {"indicators": [], "areas": [], "combinations": [], "limit": limit,
+                "counts": {"indicators": 0, "areas": 0, "combinations": 0}}
+    indicators = [ind for _, ind in _indicators_matching(view.visible.values(), typed)]
+    pool = candidates(conn)
+    areas = match_areas(pool, text)
+    pairs = _combinations(conn, view, pool, text)
+    return {"indicators": [_indicator_json(i) for i in indicators[:limit]],
+            "areas": [area_json(m.area) for m in areas[:limit]],
+            "combinations": [{"indicator": _indicator_json(ind), "area": area_json(m.area)} for m, ind in pairs[:limit]],
+            "counts": {"indicators": len(indicators), "areas": len(areas), "combinations": len(pairs)},
+            "limit": limit}
 
 
 # --- what the open-data catalogue says of each indicator (obmi.publish.dcat) ------------------

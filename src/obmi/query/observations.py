@@ -14,6 +14,7 @@ from obmi.indicators.catalogue import Indicator
 from obmi.indicators.observation import VALUE_FIELDS, Observation, Status
 from obmi.indicators.periods import parse_period, sort_periods
 from obmi.query.areas import areas_of_level
+from obmi.query.ratio_parts import has_parts, shown_parts
 from obmi.query.visibility import CatalogueView
 from obmi.store.state import read_state
 from obmi.store.tables import area, observation
@@ -26,6 +27,8 @@ class ObservationQuery:
     period: str | None = None  # None: every period; "latest": the most recent with data
     areas: tuple[str, ...] = ()  # area codes; empty: every area of the level
     within: AreaKey | None = None  # only areas lying in that area
+    rounded: bool = True  # False: values at their stored precision (downloads), not the display's
+    regions: tuple[str, ...] = ()  # only areas lying in these regions (gewest codes); empty: all
 
 
 @dataclass
@@ -49,10 +52,31 @@ def check_disclosure_state(conn: Connection, default_threshold: int) -> None:
                        f"is {default_threshold}: an administrator must run `obmi derive` first")
 
 
-def publish(ind: Indicator, rows: list[Observation]) -> list[Observation]:
+def publish(ind: Indicator, rows: list[Observation], *, rounded: bool = True) -> list[Observation]:
     """The last step of every read: withheld cells lose every value; values are rounded to the
-    indicator's decimals."""
+    indicator's decimals (unless `rounded` is off: a download at full precision)."""
+    if not rounded:
+        return [row.withheld() if row.disclosure else row for row in rows]
     return [_round(row.withheld() if row.disclosure else row, ind.decimals) for row in rows]
+
+
+def _hide_parts(conn: Connection, view: CatalogueView, ind: Indicator, rows: list[Observation], level: str,
+                periods: list[str] | None) -> list[Observation]:
+    """A ratio's rows keep their numerator and denominator only where the caller may see both
+    (query/ratio_parts.py); elsewhere they lose them, and a value at full precision is rounded
+    after all, so that its digits cannot give the hidden count back."""
+    if not has_parts(ind):
+        return rows
+    with_parts = [r for r in rows if r.numerator is not None or r.denominator is not None]
+    if not with_parts:
+        return rows
+    shown = shown_parts(conn, view, ind, [level], area_ids={r.area_id for r in with_parts}, periods=periods)
+    out = []
+    for row in rows:
+        if (row.numerator is not None or row.denominator is not None) and (row.area_id, row.period) not in shown:
+            row = _round(row._replace(numerator=None, denominator=None), ind.decimals)
+        out.append(row)
+    return out
 
 
 # What publish() does to every row, as one definition for both forms below: a withheld cell
@@ -77,6 +101,21 @@ def publish_batch(ind: Indicator, batch: Any) -> Any:
         if name in ROUNDED_FIELDS:
             column = round_like_python(column, ind.decimals)
         columns[name] = column
+    return type(batch).from_pydict(columns, schema=batch.schema)
+
+
+def hide_parts_batch(batch: Any, shown: set[tuple[int, str]]) -> Any:
+    """_hide_parts for a published pyarrow batch (columns area_id, period, numerator,
+    denominator): the parts stay only in the `shown` cells (query/ratio_parts.py)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    if batch.num_rows == 0:
+        return batch
+    keys = pc.binary_join_element_wise(pc.cast(batch.column("area_id"), pa.string()), batch.column("period"), "|")
+    keep = pc.is_in(keys, value_set=pa.array(sorted(f"{a}|{p}" for a, p in shown), pa.string()))
+    columns = {name: batch.column(name) for name in batch.schema.names}
+    for name in ("numerator", "denominator"):
+        columns[name] = pc.if_else(keep, columns[name], pa.scalar(None, columns[name].type))
     return type(batch).from_pydict(columns, schema=batch.schema)
 
 
@@ -137,7 +176,7 @@ def query_observations(conn: Connection, q: ObservationQuery, *, view: Catalogue
                        default_threshold: int) -> QueryResult:
     ind = view.get(q.indicator)
     # Unknown locations (99991, …ZZZZ) count in the totals above them but are never shown as areas.
-    of_level = areas_of_level(conn, q.level, within=q.within, include_unknown=False)
+    of_level = areas_of_level(conn, q.level, within=q.within, include_unknown=False, regions=q.regions)
     view.require_level(ind, q.level)
     check_disclosure_state(conn, default_threshold)
     if q.areas:
@@ -164,5 +203,5 @@ def query_observations(conn: Connection, q: ObservationQuery, *, view: Catalogue
             continue
         rows.append(Observation(code_, id_, period, value, status, num, den, n, lo, hi, origin, disclosure,
                                 area_code=code, area_name=name, level=level))
-    rows = publish(ind, rows)
+    rows = _hide_parts(conn, view, ind, publish(ind, rows, rounded=q.rounded), level, periods)
     return QueryResult(ind, q.level, periods if periods is not None else sort_periods({r.period for r in rows}), rows)

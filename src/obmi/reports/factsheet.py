@@ -3,6 +3,7 @@ its comparison with reference areas. Pure data (dataclasses); pages, API and PDF
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -11,10 +12,11 @@ from sqlalchemy import Connection
 from obmi.errors import ValidationError
 from obmi.indicators.catalogue import Indicator
 from obmi.indicators.observation import Observation
-from obmi.query.areas import AreaRef, ancestors, find_area
+from obmi.query.areas import AreaRef, ancestors, areas_of_level, find_area, list_levels
 from obmi.query.availability import indicators_of_area
 from obmi.query.series import query_series
 from obmi.query.visibility import CatalogueView
+from obmi.reports.charts import format_number
 
 THEME_ORDER = ("demografie", "vergrijzing", "diversiteit", "inkomen", "ruimte", "energie")
 DEFAULT_REFERENCE_LEVELS = ("gemeente", "provincie", "gewest")
@@ -50,6 +52,8 @@ class FactSheet:
     sections: list[ThemeSection]
     sources: list[str]
     generated: datetime
+    locator: tuple[str, str] | None = None  # the area whose areas of this level make the locator map
+    parts: list[tuple[str, list[AreaRef]]] = field(default_factory=list)  # sub_areas
 
 
 def default_references(conn: Connection, subject: AreaRef) -> list[AreaRef]:
@@ -119,4 +123,90 @@ def build_factsheet(conn: Connection, level: str, code: str, *, view: CatalogueV
         figure = _key_figure(ind, rows.get((ind.code, subject.id), []), refs, rows)
         sections.setdefault(theme, ThemeSection(theme)).figures.append(figure)
     sources = sorted({i.source for i in indicators if i.source})
-    return FactSheet(subject, refs, list(sections.values()), sources, datetime.now(UTC))
+    return FactSheet(subject, refs, list(sections.values()), sources, datetime.now(UTC),
+                     locator_within(conn, subject), sub_areas(conn, subject))
+
+
+# --- wording shared by the web page and the PDF --------------------------------------------
+
+# "+0,4 %-punt" / "t.o.v. 2014": a change of a percentage is a difference in percentage points.
+CHANGE_WORDS = {"nl": {"since": "t.o.v.", "points": "%-punt"}, "en": {"since": "vs", "points": "pp"}}
+
+
+def change_words(figure: KeyFigure, lang: str, *, factor: float = 1.0, decimals: int | None = None,
+                 points: bool = True) -> tuple[str, str]:
+    """A key figure's change as a reader says it: ("+0,4 %-punt", "t.o.v. 2014"), ("−1.234",
+    "vs 2014"); ("", "") without a change. `factor`/`decimals` print it in another scale (millions)."""
+    if figure.change is None or figure.value is None:
+        return "", ""
+    places = figure.indicator.decimals if decimals is None else decimals
+    rounded = round(figure.change / factor, places)
+    sign = "+" if rounded > 0 else "−" if rounded < 0 else "±"
+    words = CHANGE_WORDS.get(lang, CHANGE_WORDS["nl"])
+    suffix = f"\u00a0{words['points']}" if figure.indicator.unit == "%" and points else ""
+    note = f"{words['since']} {figure.previous_period}" if figure.previous_period else ""
+    return sign + format_number(abs(rounded), places, lang) + suffix, note
+
+
+PROCESSING = {"nl": "bewerking", "en": "processed by"}
+
+
+def merged_sources(sheet: FactSheet, lang: str) -> list[str]:
+    """One line per source table (the catalogue names a table in several ways: with and without
+    ", bewerking …"): its fullest description, the periods shown and who processed it."""
+    periods: dict[str, list[str]] = {}
+    for section in sheet.sections:
+        for fig in section.figures:
+            periods.setdefault(fig.indicator.source, []).extend(p.period for p in fig.series if p.value is not None)
+    groups: dict[str, dict] = {}
+    for source in sheet.sources:
+        m = re.search(r"\(([^()]+)\)", source)
+        g = groups.setdefault(m.group(1) if m else source, {"base": "", "processing": [], "periods": []})
+        base, _, processing = source.partition(", bewerking ")
+        if processing:
+            g["processing"].append(processing.strip())
+        if len(base) > len(g["base"]):
+            g["base"] = base
+        g["periods"] += periods.get(source, [])
+    lines = []
+    for g in groups.values():
+        line = g["base"]
+        if g["periods"]:
+            first, last = min(g["periods"]), max(g["periods"])
+            line += f", {first}" + (f"–{last}" if last != first else "")
+        if g["processing"]:
+            line += f"; {PROCESSING.get(lang, PROCESSING['nl'])} {', '.join(sorted(set(g['processing'])))}"
+        lines.append(line)
+    return lines
+
+
+# --- where the area lies and what lies in it ------------------------------------------------
+
+def locator_within(conn: Connection, subject: AreaRef) -> tuple[str, str] | None:
+    """The (level, code) whose `subject.level` areas make a good locator map: the nearest of the
+    default reference levels (gemeente → provincie, wijk → gemeente) the subject lies in."""
+    found = {a.level: a for a in ancestors(conn, subject.id)}
+    for level in DEFAULT_REFERENCE_LEVELS:
+        if level != subject.level and level in found:
+            return level, found[level].code
+    return None
+
+
+def sub_areas(conn: Connection, subject: AreaRef) -> list[tuple[str, list[AreaRef]]]:
+    """The areas lying directly in `subject`, per finer level (finest last): a municipality's
+    wijken, a province's districts and municipalities. Today's area lists today's levels only
+    (its wijken, not also those on the 2024 sectors); an old area its own version's."""
+    levels = {lvl.code: lvl for lvl in list_levels(conn)}
+    own = levels.get(subject.level)
+    if own is None:
+        return []
+    found = []
+    for lvl in sorted(levels.values(), key=lambda x: -x.sort_order):
+        if lvl.sort_order >= own.sort_order or not lvl.areas or (own.is_current and not lvl.is_current):
+            continue
+        rows = conn.execute(areas_of_level(conn, lvl.code, within=(subject.level, subject.code),
+                                           include_unknown=False)).all()
+        if rows:
+            found.append((lvl.code, sorted((AreaRef(r.id, lvl.code, r.code, r.name, lvl.name_nl) for r in rows),
+                                           key=lambda a: (a.name, a.code))))
+    return found

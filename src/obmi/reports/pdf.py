@@ -25,11 +25,12 @@ from typing import Any
 from babel.dates import format_date
 from sqlalchemy import Connection
 
+from obmi.publish.labels import level_label
 from obmi.publish.signs import SIGNS, shown_status
-from obmi.query.areas import AreaRef, ancestors, areas_of_level, feature_collection, list_levels
+from obmi.query.areas import AreaRef, areas_of_level, feature_collection, list_levels
 from obmi.query.visibility import CatalogueView
 from obmi.reports import charts
-from obmi.reports.factsheet import DEFAULT_REFERENCE_LEVELS, FactSheet, KeyFigure, build_factsheet
+from obmi.reports.factsheet import FactSheet, KeyFigure, build_factsheet, change_words, locator_within, merged_sources
 
 FONT_DIR = Path(__file__).parent / "fonts"
 LANGS = ("nl", "en")
@@ -54,7 +55,7 @@ LABELS: dict[str, dict[str, str]] = {
     "nl": {
         "kicker": "Steekkaart", "references": "Vergeleken met", "key_figures": "Kerncijfers",
         "comparison": "Vergelijking met de referentiegebieden", "indicator": "Indicator", "period": "Periode",
-        "value": "Waarde", "change": "Verschil", "trend": "Evolutie", "since": "t.o.v.",
+        "value": "Waarde", "change": "Verschil", "trend": "Evolutie",
         "suppressed": "onderdrukt (kleine aantallen)", "hidden": "onderdrukt (door de bron)",
         "sources": "Bronnen en toelichting", "source": "Bron", "licence": "Licentie", "map": "Kaart",
         "signs": "Tekens", "page": "pagina", "of": "van", "generated": "Aangemaakt op",
@@ -65,13 +66,13 @@ LABELS: dict[str, dict[str, str]] = {
         "map_source": "gebiedsgrenzen: Statbel en Provincies in Cijfers (Modellicentie Gratis Hergebruik v1.0)",
         "map_alt": "Kaart: ligging van {name} in {context}",
         "spark_alt": "Evolutie van {name}, {first}–{last}",
-        "by": "door", "points": "%-punt", "processing": "bewerking",
+        "by": "door",
         "no_data": "Voor dit gebied zijn (nog) geen cijfers gepubliceerd.",
     },
     "en": {
         "kicker": "Fact sheet", "references": "Compared with", "key_figures": "Key figures",
         "comparison": "Comparison with the reference areas", "indicator": "Indicator", "period": "Period",
-        "value": "Value", "change": "Change", "trend": "Trend", "since": "vs",
+        "value": "Value", "change": "Change", "trend": "Trend",
         "suppressed": "suppressed (small numbers)", "hidden": "suppressed (by the source)",
         "sources": "Sources and notes", "source": "Source", "licence": "Licence", "map": "Map",
         "signs": "Signs", "page": "page", "of": "of", "generated": "Generated on",
@@ -81,7 +82,7 @@ LABELS: dict[str, dict[str, str]] = {
         "map_source": "boundaries: Statbel and Provincies in Cijfers (Modellicentie Gratis Hergebruik v1.0)",
         "map_alt": "Map: location of {name} in {context}",
         "spark_alt": "Trend of {name}, {first}–{last}",
-        "by": "by", "points": "pp", "processing": "processed by",
+        "by": "by",
         "no_data": "No figures have been published for this area (yet).",
     },
 }
@@ -90,14 +91,6 @@ THEMES = {
     "diversiteit": ("Diversiteit", "Diversity"), "inkomen": ("Inkomen", "Income"),
     "ruimte": ("Ruimte en bodemgebruik", "Land use"), "energie": ("Energie", "Energy"),
     "overige": ("Overige", "Other"),
-}
-# English names of the built-in levels (AreaRef carries the Dutch name only); `level_names`
-# or the database's area_level.name_en take precedence.
-LEVEL_NAMES_EN = {
-    "gemeente": "Municipality", "gemeente2024": "Municipality (2019–2024)",
-    "gemeente2018": "Municipality (until 2018)", "deelgemeente2024": "Former municipality (2019–2024)",
-    "arrondiss": "District", "provincie": "Province", "gewest": "Region", "belgie": "Belgium",
-    "ggw7": "Neighbourhood", "ggw72024": "Neighbourhood (2020–2024 sectors)",
 }
 UNITS_EN = {"personen": "persons", "aangiften": "tax returns", "per 100": "per 100"}
 # The kinds of a cell without a number, in legend order: the sign and word of its status
@@ -205,9 +198,7 @@ class _Fmt:
     def level(self, ref: AreaRef) -> str:
         if ref.level in self.level_names:
             return self.level_names[ref.level]
-        if self.lang == "en":
-            return LEVEL_NAMES_EN.get(ref.level, ref.level_name)
-        return ref.level_name
+        return level_label(ref.level, self.lang, ref.level_name)
 
     def theme(self, code: str) -> str:
         names = THEMES.get(code)
@@ -232,16 +223,8 @@ class _Fmt:
         return SIGNS[kind].label(self.lang)
 
     def change(self, figure: KeyFigure, scale: _Scale | None = None, *, points: bool = True) -> tuple[str, str]:
-        ind = figure.indicator
-        scale = scale or _Scale(1.0, ind.decimals, "")
-        if figure.change is None or figure.value is None:
-            return "", ""
-        rounded = round(figure.change / scale.factor, scale.decimals)
-        text = self.number(abs(rounded), scale.decimals)
-        sign = "+" if rounded > 0 else "−" if rounded < 0 else "±"
-        suffix = f"\u00a0{self.t['points']}" if ind.unit == "%" and points else ""
-        note = f"{self.t['since']} {figure.previous_period}" if figure.previous_period else ""
-        return sign + text + suffix, note
+        scale = scale or _Scale(1.0, figure.indicator.decimals, "")
+        return change_words(figure, self.lang, factor=scale.factor, decimals=scale.decimals, points=points)
 
     def date(self, when: datetime) -> str:
         return format_date(when, format="long", locale=charts.LOCALES[self.lang])
@@ -265,36 +248,6 @@ def _scale(fig: KeyFigure, lang: str) -> _Scale:
     own = abs(fig.value or 0.0) / 1e6
     decimals = 1 if own >= 10 or own == 0 else 2 if own >= 1 else 3
     return _Scale(1e6, decimals, "mln " if lang == "nl" else "million ")
-
-
-def _merge_sources(sheet: FactSheet, fmt: _Fmt) -> list[str]:
-    """One line per source table: the fullest description, the periods shown and 'bewerking …'
-    when derived figures were computed from it."""
-    periods: dict[str, list[str]] = {}
-    for section in sheet.sections:
-        for fig in section.figures:
-            periods.setdefault(fig.indicator.source, []).extend(p.period for p in fig.series if p.value is not None)
-    groups: dict[str, dict[str, Any]] = {}
-    for source in sheet.sources:
-        m = re.search(r"\(([^()]+)\)", source)
-        key = m.group(1) if m else source
-        g = groups.setdefault(key, {"base": "", "processing": [], "periods": []})
-        base, _, processing = source.partition(", bewerking ")
-        if processing:
-            g["processing"].append(processing.strip())
-        if len(base) > len(g["base"]):
-            g["base"] = base
-        g["periods"] += periods.get(source, [])
-    lines = []
-    for g in groups.values():
-        line = g["base"]
-        if g["periods"]:
-            first, last = min(g["periods"]), max(g["periods"])
-            line += f", {first}" + (f"–{last}" if last != first else "")
-        if g["processing"]:
-            line += f"; {fmt.t['processing']} {', '.join(sorted(set(g['processing'])))}"
-        lines.append(line)
-    return lines
 
 
 def _licences(sheet: FactSheet) -> list[str]:
@@ -414,12 +367,12 @@ def _document_data(sheet: FactSheet, fmt: _Fmt, site_name: str, map_geojson: dic
     generated = fmt.date(sheet.generated)
     return {
         "lang": fmt.lang, "site": site_name, "labels": t,
-        "title": f"{t['kicker']} {subject.name} ({fmt.level(subject).lower()})",
+        "title": f"{t['kicker']} {subject.name} — {fmt.level(subject).lower()}",
         "area": {"name": subject.name, "code": subject.code, "level": fmt.level(subject)},
         "references": [{"name": r.name, "level": fmt.level(r).lower()} for r in refs],
         "compact": len(refs) > 3,
         "key": key, "comparisons": comparisons, "sections": sections, "map": map_data,
-        "sources": [f"{t['source']}: {s}." for s in _merge_sources(sheet, fmt)],
+        "sources": [f"{t['source']}: {s}." for s in merged_sources(sheet, fmt.lang)],
         "licences": [f"{t['licence']}: {lic}." for lic in _licences(sheet)],
         "attribution": attribution, "notes": notes, "signs": signs,
         "generated": f"{t['generated']} {generated} {t['by']} {site_name}",
@@ -629,19 +582,9 @@ def _compile(template: str, inputs: str, timestamp: int) -> bytes:
 
 # --- maps and bulk export ------------------------------------------------------------------
 
-def _surroundings(conn: Connection, subject: AreaRef) -> tuple[str, str] | None:
-    """The (level, code) whose `subject.level` areas make a good locator map: the nearest of the
-    default reference levels (gemeente → provincie, wijk → gemeente) the subject lies in."""
-    found = {a.level: a for a in ancestors(conn, subject.id)}
-    for level in DEFAULT_REFERENCE_LEVELS:
-        if level != subject.level and level in found:
-            return level, found[level].code
-    return None
-
-
 def surroundings_geojson(conn: Connection, subject: AreaRef, *, cache: dict | None = None) -> dict | None:
     """GeoJSON of the subject's level within its surroundings (or None without geometry)."""
-    within = _surroundings(conn, subject)
+    within = locator_within(conn, subject)
     key = (subject.level, within)
     if cache is not None and key in cache:
         fc = cache[key]
@@ -655,7 +598,8 @@ def surroundings_geojson(conn: Connection, subject: AreaRef, *, cache: dict | No
 
 
 def level_names(conn: Connection, lang: str) -> dict[str, str]:
-    return {lvl.code: (lvl.name_en or lvl.name_nl) if lang == "en" else lvl.name_nl for lvl in list_levels(conn)}
+    """Each level's display name with its boundary version ("Gemeente (indeling 2025)"), as the pages show it."""
+    return {lvl.code: level_label(lvl.code, lang, lvl.name_nl, lvl.name_en) for lvl in list_levels(conn)}
 
 
 def export_factsheets(conn: Connection, level: str, out_dir: Path, *, view: CatalogueView, default_threshold: int,

@@ -11,9 +11,14 @@ from fastapi import APIRouter, Query, Request, Response
 from obmi import operations as ops
 from obmi.geo.codes import parse_area_key
 from obmi.operations import ObservationQuery
+from obmi.operations.statistics import Series
+from obmi.publish.labels import refs_in_language
+from obmi.web.area_picker import suggestion_json
 from obmi.web.caching import cached
-from obmi.web.deps import CtxDep
+from obmi.web.deps import CtxDep, LangDep
+from obmi.web.region_choice import region_codes
 from obmi.web.schemas import (
+    AreaSuggestionList,
     FactSheetOut,
     FeatureCollection,
     IndicatorDetail,
@@ -78,23 +83,28 @@ def list_levels(request: Request, ctx: CtxDep) -> Response:
 
 @router.get("/levels/{level}/geojson", tags=["geography"], responses=responses(FeatureCollection, 404))
 def level_geojson(request: Request, ctx: CtxDep, level: str, within: Optional[str] = None,
-                  detail: str = "web", tolerance: Optional[float] = None) -> Response:
+                  detail: str = "web", tolerance: Optional[float] = None, region: Optional[str] = None) -> Response:
     """Areas of a level as a GeoJSON FeatureCollection (WGS84): `detail=web` is simplified for
-    maps, `detail=full` as imported; `tolerance` (metres) chooses another simplification."""
+    maps, `detail=full` as imported; `tolerance` (metres) chooses another simplification;
+    `region` (codes separated by commas, e.g. 2000) keeps the areas lying in those regions."""
     parent = _within(within)
-    return cached(request, ctx, lambda: ops.area_geojson(ctx, level, within=parent, detail=detail, tolerance=tolerance),
+    return cached(request, ctx, lambda: ops.area_geojson(ctx, level, within=parent, detail=detail, tolerance=tolerance,
+                                                         regions=region_codes(region)),
                   media_type="application/geo+json")
 
 
 @router.get("/observations", tags=["observations"], responses=responses(ObservationPage, 403, 404, 409))
 def list_observations(request: Request, ctx: CtxDep, indicator: str, level: str,
                       period: Optional[str] = None, area: AreaList = None, within: Optional[str] = None,
+                      region: Optional[str] = None,
                       limit: Annotated[int, Query(ge=1, le=50000)] = 10000,
                       offset: Annotated[int, Query(ge=0)] = 0) -> Response:
     """Observations of one indicator at one level. Suppressed values have status `suppressed`
-    and no value. `count` is the total before `limit`/`offset`."""
+    and no value. `count` is the total before `limit`/`offset`. `region` (codes separated by
+    commas, e.g. 2000) keeps the areas lying in those regions."""
     def build() -> dict:
-        query = ObservationQuery(indicator, level, period, tuple(area or ()), _within(within))
+        query = ObservationQuery(indicator, level, period, tuple(area or ()), _within(within),
+                                 regions=region_codes(region))
         result = ops.query_observations(ctx, query)
         rows = [observation_json(r) for r in result.rows]
         return {"data": rows[offset:offset + limit], "count": len(rows), "limit": limit, "offset": offset,
@@ -106,11 +116,13 @@ def list_observations(request: Request, ctx: CtxDep, indicator: str, level: str,
 @router.get("/series", tags=["observations"], responses=responses(SeriesList, 404, 409))
 def list_series(request: Request, ctx: CtxDep, indicator: Annotated[list[str], Query()],
                 area: Annotated[list[str], Query(description="LEVEL:CODE (repeatable)")],
-                ancestors: bool = False) -> Response:
-    """Time series of indicators for areas; `ancestors=true` adds the areas they lie in."""
+                ancestors: bool = False, lang: str = "nl") -> Response:
+    """Time series of indicators for areas; `ancestors=true` adds the areas they lie in;
+    `lang=en` names the regions in English (as an English page's chart legend does)."""
     def build() -> dict:
         keys = [parse_area_key(a) for a in area]
-        return series_json(ops.area_series(ctx, indicator, keys, with_ancestors=ancestors))
+        series = ops.area_series(ctx, indicator, keys, with_ancestors=ancestors)
+        return series_json(Series(refs_in_language(series.areas, lang), series.rows))
     return cached(request, ctx, build)
 
 
@@ -123,9 +135,21 @@ def get_factsheet(request: Request, ctx: CtxDep, level: str, code: str, ref: Ref
 
 
 @router.get("/search", tags=["search"], responses=responses(SearchOut))
-def search(request: Request, ctx: CtxDep, q: str) -> Response:
-    """Indicators and areas whose names contain every word."""
-    return cached(request, ctx, lambda: ops.search(ctx, q))
+def search(request: Request, ctx: CtxDep, q: str, limit: Annotated[int, Query(ge=1, le=500)] = 20) -> Response:
+    """Indicators and areas matching every word (accents and case ignored; former municipalities
+    lead to today's), and indicator × area pairs that together do; `counts` has the totals."""
+    return cached(request, ctx, lambda: ops.search(ctx, q, limit=limit))
+
+
+@router.get("/areas/suggest", tags=["geography"], responses=responses(AreaSuggestionList))
+def suggest_areas(request: Request, ctx: CtxDep, lang: LangDep, q: str = "",
+                  limit: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:
+    """Areas for a type-ahead: every typed word begins a word of the name (accents and case
+    ignored), also everyday names (Vlaanderen) and former municipalities (Borsbeek → Antwerpen)."""
+    def build() -> dict:
+        matches, count = ops.suggest_areas(ctx, q, limit=limit)
+        return {"data": [suggestion_json(m, lang) for m in matches], "count": count, "q": q}
+    return cached(request, ctx, build, vary=lang)
 
 
 @router.get("/me", tags=["accounts"], response_model=MeOut, responses=responses(MeOut, 401))

@@ -3,21 +3,27 @@ globals), so tests, the demo and `obmi serve` build their own."""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 import uuid
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from obmi import __version__, plugins
+from obmi import operations as ops
+from obmi.context import public_context
 from obmi.settings import Settings
 from obmi.store import Database
 from obmi.web.caching import BodyCache
 from obmi.web.errors import install_error_handlers
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("obmi.web")
 
 
 class ServerTiming:
@@ -50,16 +56,61 @@ class ServerTiming:
         await self.app(scope, receive, timed_send)
 
 
-def create_app(settings: Settings, db: Database) -> FastAPI:
-    app = FastAPI(title="OBMi API", version=__version__, docs_url="/api/docs", redoc_url=None,
+def _add_api_docs_and_favicon(app: FastAPI) -> None:
+    """Swagger UI from the vendored copy (FastAPI's default loads it from a CDN: a blank page
+    offline) and the favicon browsers ask for at the root."""
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        vendored = "/static/vendor/swagger-ui/swagger-ui"
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} — Swagger UI",
+            swagger_js_url=f"{vendored}-bundle.js?v={__version__}", swagger_css_url=f"{vendored}.css?v={__version__}",
+            swagger_favicon_url="/favicon.ico",
+            # No validator badge: it would send the specification to validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+
+def warm_up_pdf(settings: Settings, db: Database) -> threading.Thread:
+    """Render one public fact sheet PDF in the background and throw it away. The first PDF after
+    a start otherwise waits for vl-convert's JavaScript engine to start and for every chart shape
+    of a fact sheet to be compiled once (2.5–5.5 s instead of about 1 s); later ones reuse both."""
+    def run() -> None:
+        started = time.perf_counter()
+        try:
+            ctx = public_context(db, settings)
+            levels = [lvl.code for lvl in ops.list_levels(ctx) if lvl.is_current and lvl.areas]
+            level = "gemeente" if "gemeente" in levels else (levels[-1] if levels else None)
+            areas = ops.list_areas(ctx, level) if level else []
+            if areas:
+                ops.factsheet_pdf(ctx, level, areas[0].code)
+        except Exception:  # noqa: BLE001 — a failed warm-up only means the first PDF is slower
+            log.warning("PDF warm-up failed", exc_info=True)
+            return
+        log.info("PDF warm-up done", extra={"seconds": round(time.perf_counter() - started, 2)})
+    thread = threading.Thread(target=run, name="obmi-pdf-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def create_app(settings: Settings, db: Database, *, warm_up: bool = False) -> FastAPI:
+    """`warm_up`: start the PDF renderer in the background (the server does; tests need not)."""
+    app = FastAPI(title="OBMi API", version=__version__, docs_url=None, redoc_url=None,
                   description="Open statistics of Flemish local governments (Stad in cijfers). Every response "
                               "passes disclosure control: small counts come with status `suppressed` and no value. "
                               "Non-public indicators need an API token: `Authorization: Bearer TOKEN`, or HTTP "
                               "Basic with the token as password (any user name) — what Power BI and Excel send.")
     app.state.settings, app.state.db, app.state.body_cache = settings, db, BodyCache()
     install_error_handlers(app)
+    _add_api_docs_and_favicon(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in plugins.routers():
         app.include_router(router)
     app.add_middleware(ServerTiming)
+    app.state.warm_up = warm_up_pdf(settings, db) if warm_up else None
     return app

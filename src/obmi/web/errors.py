@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from obmi.errors import (
     Conflict,
@@ -32,9 +33,13 @@ STATUS = ((NotAuthenticated, 401), (NotFound, 404), (NotAllowed, 403), (Validati
 CHALLENGE = 'Bearer realm="OBMi", Basic realm="OBMi", charset="UTF-8"'
 
 
+# Machine channels answer JSON whatever the client accepts.
+JSON_PATHS = ("/api/", "/download/", "/odata/", "/jiveservices/", "/jive/")
+
+
 def wants_html(request: Request) -> bool:
     path = request.url.path
-    return not path.startswith(("/api/", "/download/")) and "text/html" in request.headers.get("accept", "")
+    return not path.startswith(JSON_PATHS) and "text/html" in request.headers.get("accept", "")
 
 
 def _page(request: Request, status: int, message: str, **extra: object) -> Response:
@@ -63,6 +68,16 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, TooManyRequests):
             headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Unknown routes (404) and wrong methods (405): a page for people, JSON for programs."""
+        if wants_html(request):
+            # Starlette's own details ("Not Found") are English and say nothing the page does not.
+            response = _page(request, exc.status_code, "")
+            response.headers.update(exc.headers or {})
+            return response
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:

@@ -3,6 +3,8 @@ charts and table sorting on top of content that is complete without it."""
 
 from __future__ import annotations
 
+import os
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Optional
 from urllib.parse import urlencode
@@ -16,10 +18,14 @@ from obmi.geo.codes import parse_area_key
 from obmi.indicators.periods import period_sort_key
 from obmi.operations import ObservationQuery
 from obmi.operations.statistics import LevelInfo, Series
-from obmi.publish.classify import METHODS, PALETTES, classify
+from obmi.publish import labels
+from obmi.publish.classify import MANUAL, MAX_CLASSES, METHODS, MIN_CLASSES, PALETTES, Choice, Classes, classify, parse_choice
+from obmi.reports.factsheet import change_words, merged_sources
 from obmi.web import i18n
 from obmi.web.api import parse_refs
+from obmi.web.area_picker import is_area_key, look_up, picked, tree_in_language
 from obmi.web.deps import CtxDep, LangDep
+from obmi.web.region_choice import OFFERED, RegionChoice, filters_level, parse_region, region_name, region_options
 from obmi.web.rendering import origin_words, render, script_json
 from obmi.web.serialize import factsheet_json, observation_json, series_json
 
@@ -31,14 +37,6 @@ DEFAULT_LEVELS = ("gemeente", "ggw7", "provincie")
 # offers links to what does exist; it never prints "None", draws an empty map or chart, or
 # silently shows another period or level than the one asked for.
 
-# Levels in sentences ("Geen gegevens voor wijken in 2015"), by level family; a version level
-# keeps the bracketed part of its name ("gemeenten (tot 2018)"). Other levels use their name.
-LEVEL_PLURALS = {
-    "statsec": ("statistische sectoren", "statistical sectors"), "ggw7": ("wijken", "neighbourhoods"),
-    "deelgemeente": ("deelgemeenten", "former municipalities"), "gemeente": ("gemeenten", "municipalities"),
-    "arrondiss": ("arrondissementen", "districts"), "provincie": ("provincies", "provinces"),
-    "gewest": ("gewesten", "regions"), "belgie": ("België", "Belgium"),
-}
 NEAREST_PERIODS = 3
 
 
@@ -51,6 +49,7 @@ class EmptyState:
     lines: list[str] = field(default_factory=list)
     offers_label: str = ""
     offers: list[tuple[str, str]] = field(default_factory=list)  # (label, url)
+    unknown: bool = False  # what was asked for does not exist (the page answers 404)
 
 
 def _t(lang: str, text: str, **values: object) -> str:
@@ -64,20 +63,16 @@ def _levels_by_code(ctx) -> dict[str, LevelInfo]:
 
 
 def level_name(info: Optional[LevelInfo], code: str, lang: str) -> str:
-    """A level's own name ("Wijk", "Gemeente (tot 2018)") for selectors and captions."""
-    if info is None:
-        return code
-    return info.name_en if lang == "en" and info.name_en else info.name_nl
+    """A level's human name with its boundary version ("Gemeente (indeling 2025)", "Wijk") for
+    selectors, captions and breadcrumbs (obmi.publish.labels)."""
+    return labels.level_label(code, lang, info.name_nl, info.name_en) if info else labels.level_label(code, lang)
 
 
 def level_words(info: Optional[LevelInfo], code: str, lang: str) -> str:
     """A level in a sentence, plural: "wijken", "gemeenten (tot 2018)", "neighbourhoods"."""
-    name = level_name(info, code, lang)
-    plural = LEVEL_PLURALS.get(info.family) if info is not None and not info.user_defined else None
-    if plural is None:
-        return name
-    suffix = name[name.index("("):] if "(" in name else ""
-    return f"{plural[1] if lang == 'en' else plural[0]} {suffix}".strip()
+    if info is None:
+        return labels.level_plural(code, None, lang)
+    return labels.level_plural(code, info.family, lang, info.name_nl, info.name_en)
 
 
 def _month_index(period: str) -> Optional[int]:
@@ -100,7 +95,7 @@ def nearest_periods(wanted: str, periods: list[str], n: int = NEAREST_PERIODS) -
 
 def _url(path: str, params: list[tuple[str, Optional[str]]]) -> str:
     # ":" stays readable in LEVEL:CODE references, as in the links the templates write.
-    return f"{path}?{urlencode([(k, v) for k, v in params if v is not None and v != ''], safe=':')}"
+    return f"{path}?{urlencode([(k, v) for k, v in params if v is not None and v != ''], safe=':,')}"
 
 
 def _period_offers(wanted: str, periods: list[str], link) -> list[tuple[str, str]]:
@@ -109,6 +104,85 @@ def _period_offers(wanted: str, periods: list[str], link) -> list[tuple[str, str
     if periods and periods[-1] not in [p for p, _ in offers]:
         offers.append((periods[-1], link(periods[-1])))
     return offers
+
+
+# A level or area in the URL that does not exist (a typo, an old link) is said in words, with
+# links to the nearest valid choices: never an English error, never silently something else.
+NEAREST_AREAS = 5
+
+
+def unknown_level_state(ctx, lang: str, level: str, link, offered: Optional[list[str]] = None) -> EmptyState:
+    """`level` is no area level: offer `offered` (default: every level with areas) as `link(code)`."""
+    infos = _levels_by_code(ctx)
+    codes = offered if offered is not None else [code for code, info in infos.items() if info.areas]
+    return EmptyState(_t(lang, "Het gebiedsniveau “%(level)s” bestaat niet.", level=level),
+                      offers_label=_t(lang, "Kies een van deze niveaus:") if codes else "",
+                      offers=[(level_name(infos.get(code), code, lang), link(code)) for code in codes], unknown=True)
+
+
+def nearest_areas(ctx, level: str, code: str, n: int = NEAREST_AREAS) -> list:
+    """The `n` areas of `level` whose codes look most like `code`: longest common start, then
+    the nearest number (a mistyped NIS code lands among its neighbours)."""
+    def likeness(item) -> tuple:
+        shared = len(os.path.commonprefix([item.code, code]))
+        gap = abs(int(item.code) - int(code)) if item.code.isdigit() and code.isdigit() else 0
+        return -shared, gap, item.code
+    return sorted(ops.list_areas(ctx, level), key=likeness)[:n]
+
+
+def unknown_area_state(ctx, lang: str, level: str, code: str, link) -> EmptyState:
+    """No area `code` at `level`: offer the areas with the nearest codes (`link(code)`) and the level's list."""
+    words = level_words(_levels_by_code(ctx).get(level), level, lang)
+    offers = [(f"{item.name} ({item.code})", link(item.code)) for item in nearest_areas(ctx, level, code)]
+    offers.append((_t(lang, "alle %(level)s", level=words), _url(f"/gebieden/{level}", [("lang", lang)])))
+    return EmptyState(_t(lang, "Er is geen gebied met code “%(code)s” bij de %(level)s.", code=code, level=words),
+                      offers_label=_t(lang, "Bedoelde u:"), offers=offers, unknown=True)
+
+
+def area_key_problem(ctx, lang: str, text: str, link) -> tuple[Optional[tuple[str, str]], Optional[EmptyState]]:
+    """A LEVEL:CODE from the URL as (key, None) when it names an area, else (None, what is wrong);
+    `link(level, code)` is the page for another choice."""
+    try:
+        level, code = parse_area_key(text)
+    except ValidationError:
+        return None, EmptyState(_t(lang, "“%(given)s” is geen gebied: schrijf NIVEAU:CODE, bijvoorbeeld "
+                                         "gemeente:44021.", given=text))
+    if level not in _levels_by_code(ctx):
+        return None, unknown_level_state(ctx, lang, level, lambda lvl: link(lvl, code), _levels_with_area(ctx, code))
+    if not ops.list_areas(ctx, level, codes=[code], include_unknown=True):
+        return None, unknown_area_state(ctx, lang, level, code, lambda other: link(level, other))
+    return (level, code), None
+
+
+def typed_areas(ctx, lang: str, texts: Optional[list[str]], link,
+                presets: tuple[str, ...] = ()) -> tuple[list[str], list[EmptyState]]:
+    """What an area picker sent: LEVEL:CODE (and `presets`) as they are, a name typed without
+    JavaScript looked up as the type-ahead does — its area, or a notice offering the areas it
+    may mean (`link(text, key)`: the page with that area instead). Empty fields are ignored."""
+    kept: list[str] = []
+    problems = []
+    for text in (t.strip() for t in texts or []):
+        if not text or is_area_key(text) or text in presets:
+            kept += [text] if text else []
+            continue
+        found = look_up(ctx, text, lang)
+        if found.key is not None:
+            kept.append(found.key)
+            continue
+        problems.append(EmptyState(
+            _t(lang, "Meerdere gebieden passen bij “%(given)s”.", given=text) if found.offers else
+            _t(lang, "Geen gebied gevonden voor “%(given)s”.", given=text),
+            lines=[] if found.offers else [_t(lang, "Typ het begin van een naam, bijvoorbeeld “Gent” of "
+                                                    "“Borsbeek”, of kies uit de lijst.")],
+            offers_label=_t(lang, "Bedoelde u:") if found.offers else "",
+            offers=[(label, link(text, key)) for label, key in found.offers]))
+    return list(dict.fromkeys(kept)), problems
+
+
+def _levels_with_area(ctx, code: str) -> Optional[list[str]]:
+    """The levels that have an area `code` (None: none has, so every level is worth offering)."""
+    found = [lvl.code for lvl in ops.list_levels(ctx) if lvl.areas and ops.list_areas(ctx, lvl.code, codes=[code])]
+    return found or None
 
 
 def _published(points) -> bool:
@@ -161,29 +235,40 @@ def theme_page(request: Request, ctx: CtxDep, lang: LangDep, theme: str):
     indicators = themes_of(ops.list_indicators(ctx)).get(theme)
     if not indicators:
         raise NotFound(f"unknown theme {theme!r}")
-    return render(request, "theme.html", lang, theme=theme, indicators=indicators)
+    return render(request, "theme.html", lang, theme=theme, indicators=by_name(indicators, lang))
+
+
+def by_name(indicators: list, lang: str) -> list:
+    """Indicators in alphabetical order of their name in the page's language (accents and case
+    ignored, as a reader looks them up), the code breaking ties."""
+    def key(ind: Any) -> tuple[str, str]:
+        name = unicodedata.normalize("NFKD", i18n.pick(lang, ind.name_nl, ind.name_en))
+        return "".join(c for c in name if not unicodedata.combining(c)).casefold(), ind.code
+    return sorted(indicators, key=key)
 
 
 def _indicator_view(ctx, lang: str, code: str, level: Optional[str], period: Optional[str], within: Optional[str],
-                    method: str, palette: str, areas: list[str]) -> dict:
-    if method not in METHODS or palette not in PALETTES:
-        raise ValidationError("unknown classification or palette",
-                              {"classes": [f"one of {', '.join(METHODS)}"], "palette": [f"one of {', '.join(PALETTES)}"]})
+                    choice: Choice, areas: list[str], region: Optional[RegionChoice] = None) -> dict:
+    method, palette = choice.method, choice.palette
+    region = region or RegionChoice(OFFERED[:1], OFFERED[:1])
     available = ops.indicator_availability(ctx, code)  # NotFound: no such indicator (for this actor)
     ind = available.indicator
     infos = _levels_by_code(ctx)
     chosen = level or next((lvl for lvl in DEFAULT_LEVELS if lvl in available.levels),
                            available.levels[0] if available.levels else None)
-    # NotFound for a level that does not exist; periods [] for a level without data.
-    periods = ops.indicator_availability(ctx, code, chosen).periods if chosen else []
+    # periods [] for a level without data, or one that does not exist (said below, with the levels there are).
+    periods = ops.indicator_availability(ctx, code, chosen).periods if chosen in infos else []
     words = level_words(infos.get(chosen), chosen, lang) if chosen else ""
     no_data = _t(lang, "geen gegevens")
+    # The region choice filters the areas below the regions; at the regions and above it is moot.
+    filtered = filters_level(chosen, {lvl: info.sort_order for lvl, info in infos.items()})
+    regions = region.codes if filtered else ()
 
-    def link(**changes: Optional[str]) -> str:
-        params = {"level": chosen, "period": period, "within": within,
-                  "classes": None if method == "quantile" else method,
-                  "palette": None if palette == "blues" else palette, **changes}
-        return _url(f"/indicatoren/{code}", [*params.items(), *[("area", a) for a in areas], ("lang", lang)])
+    def link(selection: Optional[list[str]] = None, **changes: Optional[str]) -> str:
+        params = {"level": chosen, "period": period, "within": within, "region": region.param,
+                  **_class_params(choice), **changes}
+        picked = areas if selection is None else selection
+        return _url(f"/indicatoren/{code}", [*params.items(), *[("area", a) for a in picked], ("lang", lang)])
 
     # The level selector lists the levels with data; a requested level without data stays
     # selected, marked "geen gegevens", so the form never claims to show another level.
@@ -195,11 +280,20 @@ def _indicator_view(ctx, lang: str, code: str, level: Optional[str], period: Opt
         "indicator": ind, "level": chosen, "level_label": level_name(infos.get(chosen), chosen, lang) if chosen else "",
         "last_update": available.last_update, "level_options": level_options, "period": None, "periods": periods,
         "period_options": [(p, p) for p in periods], "within": within, "method": method, "palette": palette,
-        "rows": [], "classes": classify([], method, palette), "reference": None, "selected": [], "series": None,
+        "choice": choice, "class_notices": [_t(lang, p.message, **p.values) for p in choice.problems],
+        "period_classes": {}, "rows": [], "classes": classify([], method, palette), "reference": None, "selected": [],
+        "series": None,
         "empty": None, "notice": None, "map_notice": None, "has_map": False, "has_chart": False, "origins": {}}
+    view.update(region=region, regions=regions, region_options=region_options(lang) if filtered else [],
+                references=[], region_notice=EmptyState(region.notice) if region.notice else None)
     other_levels = [(level_words(infos.get(lvl), lvl, lang), link(level=lvl, period=None, within=None))
                     for lvl in available.levels if lvl != chosen]
 
+    if chosen is not None and chosen not in infos:  # no such level: the view shows none
+        view["level"] = None
+        view["empty"] = unknown_level_state(ctx, lang, chosen, lambda lvl: link(level=lvl, period=None, within=None),
+                                            list(available.levels))
+        return view
     if chosen is None:  # in the catalogue, but nothing delivered yet
         theme = ind.themes[0] if ind.themes else None
         view["empty"] = EmptyState(
@@ -228,8 +322,8 @@ def _indicator_view(ctx, lang: str, code: str, level: Optional[str], period: Opt
     period = period or periods[-1]
     view["period"] = period
     within_key = parse_area_key(within, "within") if within else None
-    result = ops.query_observations(ctx, ObservationQuery(code, chosen, period, (), within_key))
-    rows = result.rows
+    result = ops.query_observations(ctx, ObservationQuery(code, chosen, period, (), within_key, regions=regions))
+    rows = [r._replace(area_name=labels.area_name(r.level, r.area_code, r.area_name, lang)) for r in result.rows]
     if not rows:  # e.g. within an area that has no areas of this level, or none with data
         within_name = ops.area_series(ctx, [], [within_key]).areas[0].name if within_key else ""
         view["empty"] = EmptyState(
@@ -240,9 +334,11 @@ def _indicator_view(ctx, lang: str, code: str, level: Optional[str], period: Opt
             offers=[(_t(lang, "alle %(level)s", level=words), link(within=None))] + other_levels)
         return view
 
-    reference = _flemish_value(ctx, code, period)
+    references = _region_references(ctx, lang, code, period, region.codes)
+    reference = references[0][1] if references else None
     published = [r for r in rows if r.value is not None]
-    classes = classify([r.value for r in rows], method, palette, reference)
+    view["period_classes"] = _classes_by_period(ctx, code, chosen, within_key, choice, regions)
+    classes = view["period_classes"].get(period) or classify([r.value for r in rows], method, palette, reference)
     info = infos.get(chosen)
     shaped = info is not None and info.with_geometry > 0
     if not published:
@@ -259,11 +355,28 @@ def _indicator_view(ctx, lang: str, code: str, level: Optional[str], period: Opt
             _t(lang, "Geen kaart voor %(level)s: voor dit niveau zijn er geen gebiedsgrenzen.", level=words),
             lines=[_t(lang, "De rangorde en de tabel tonen alle cijfers.")])
     selected = [a for a in areas if any(r.area_code == a for r in rows)]
-    series = ops.area_series(ctx, [code], [(chosen, a) for a in selected], with_ancestors=True) if selected else None
-    view.update(rows=rows, classes=classes, reference=reference, selected=selected, origins=_origins(ctx, lang, ind, rows),
+    view["area_notices"] = _unselectable_areas(ctx, lang, chosen, areas, [a for a in areas if a not in selected], link)
+    series = _series_in_language(ops.area_series(ctx, [code], [(chosen, a) for a in selected], with_ancestors=True),
+                                 lang) if selected else None
+    view.update(rows=rows, classes=classes, reference=reference, references=references, selected=selected,
+                origins=_origins(ctx, lang, ind, rows),
                 series=series_json(series) if series else None,
                 has_map=bool(published) and shaped, has_chart=bool(published))
     return view
+
+
+def _unselectable_areas(ctx, lang: str, level: str, asked: list[str], codes: list[str], link) -> list[EmptyState]:
+    """Why `codes` of the areas `asked` for with ?area= are not highlighted: no such area (with
+    the nearest codes instead), or none of this table's rows."""
+    states = []
+    for code in codes:
+        others = [a for a in asked if a != code]
+        _, problem = area_key_problem(ctx, lang, f"{level}:{code}", lambda _lvl, c, rest=others: link(selection=[*rest, c]))
+        states.append(problem or EmptyState(
+            _t(lang, "Gebied %(code)s staat niet in deze tabel en is daarom niet aangeduid.", code=code),
+            offers_label=_t(lang, "Wel beschikbaar:"), offers=[(_t(lang, "de pagina zonder dit gebied"),
+                                                                link(selection=others))]))
+    return states
 
 
 def _origins(ctx, lang: str, ind, rows) -> dict[str, dict]:
@@ -286,25 +399,125 @@ def _origins(ctx, lang: str, ind, rows) -> dict[str, dict]:
     return found
 
 
-def _flemish_value(ctx, code: str, period: Optional[str]) -> Optional[float]:
-    if period is None:
+# --- "Over deze indicator": what the figures are, when, on which boundaries ------------------
+
+def _indicator_meta(ctx, lang: str, view: dict) -> dict:
+    """The meta section's facts: numerator and denominator by name, what a share is measured
+    against, the reference period of the figures next to the date of the last import, and the
+    boundaries the figures are expressed on (with the mergers that make a journalist's Antwerpen
+    2015 differ from Statbel's)."""
+    ind = view["indicator"]
+    catalogue = ops.list_indicators(ctx)
+    names = {i.code: i18n.pick(lang, i.name_nl, i.name_en) for i in catalogue}
+    definitions = {i.code: i.definition_nl for i in catalogue}
+    parts = [(c, names.get(c, c)) for c in (ind.numerator, ind.denominator) if c]
+    share_of = names.get(ind.denominator, ind.denominator) if ind.numerator and ind.unit == "%" else ""
+    periods = view["periods"]
+    on_first_of_january = any("op 1 januari" in definitions.get(c or "", "")
+                              for c in (ind.code, ind.numerator, ind.denominator))
+    latest = _period_words(periods[-1], lang, on_first_of_january) if periods else ""
+    return {"ratio_parts": parts, "share_of": share_of, "latest_words": latest,
+            "first_period": periods[0] if periods else None, "last_period": periods[-1] if periods else None,
+            "last_update_words": i18n.date(view["last_update"], lang) if view["last_update"] else "",
+            "boundaries": _boundaries(ctx, lang, view["level"], view["level_label"])}
+
+
+def _period_words(period: str, lang: str, on_first_of_january: bool) -> str:
+    """A period as its reference date: "toestand 1 januari 2015" (a stock counted on 1 January),
+    "jaar 2015"; other periods as they are written."""
+    if len(period) == 4 and period.isdigit():
+        return _t(lang, "toestand op 1 januari %(year)s" if on_first_of_january else "jaar %(year)s", year=period)
+    return period
+
+
+def _boundaries(ctx, lang: str, level: Optional[str], label: str) -> Optional[dict]:
+    """The boundaries of the figures in words, and per merged area the former areas it covers in
+    every year ("Antwerpen omvat ook Borsbeek")."""
+    if not level:
         return None
+    merged = []
+    for m in ops.level_mergers(ctx, level):
+        others = [p for p in m.parts if p != m.name] if m.name in m.parts else list(m.parts)
+        merged.append(_t(lang, "%(area)s omvat ook %(parts)s", area=m.name, parts=_and_list(others, lang)))
+    return {"sentence": _t(lang, "%(level)s: de cijfers van alle jaren staan op deze grenzen.", level=label),
+            "mergers": merged}
+
+
+def _and_list(items: list[str], lang: str) -> str:
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {_t(lang, 'en')} {items[-1]}"
+
+
+def _class_params(choice: Choice) -> dict[str, Optional[str]]:
+    """The classification in a page's URL (what differs from the default)."""
+    return {"classes": None if choice.method in ("quantile", MANUAL) else choice.method,
+            "palette": None if choice.palette == "blues" else choice.palette,
+            "class_count": None if choice.count == 5 else str(choice.count),
+            "breaks": ";".join(f"{b:g}" for b in choice.breaks) or None,
+            "same_classes": "1" if choice.same_for_all_periods else None}
+
+
+def _classes_by_period(ctx, code: str, level: str, within, choice: Choice,
+                       regions: tuple[str, ...] = ()) -> dict[str, Classes]:
+    """The classes of every period of the level, so that the period slider recolours the map as a
+    page load would; with "same classes for all periods" one set over all of them (an animation
+    then compares like with like). A diverging palette centres on each period's Flemish value
+    (with the same classes: on the latest one's)."""
+    rows = ops.query_observations(ctx, ObservationQuery(code, level, None, (), within, regions=regions)).rows
+    values: dict[str, list[Optional[float]]] = {}
+    for r in rows:
+        values.setdefault(r.period, []).append(r.value)
+    periods = sorted(values, key=period_sort_key)
+    references = _flemish_values(ctx, code, regions[0] if regions else "2000")
+
+    def make(data: list[Optional[float]], reference: Optional[float]) -> Classes:
+        return classify(data, choice.method, choice.palette, reference, choice.count, choice.breaks)
+    if choice.same_for_all_periods and periods:
+        shared = make([v for p in periods for v in values[p]], references.get(periods[-1]))
+        return {p: shared for p in periods}
+    return {p: make(values[p], references.get(p)) for p in periods}
+
+
+def _flemish_values(ctx, code: str, region: str = "2000") -> dict[str, Optional[float]]:
+    """The reference region's value per period (the first region chosen; Flanders by default)."""
     try:
-        rows = ops.query_observations(ctx, ObservationQuery(code, "gewest", period, ("2000",))).rows
+        rows = ops.query_observations(ctx, ObservationQuery(code, "gewest", None, (region,))).rows
     except NotFound:  # no regions in this geography
-        return None
-    return rows[0].value if rows else None
+        return {}
+    return {r.period: r.value for r in rows}
+
+
+def _region_references(ctx, lang: str, code: str, period: Optional[str],
+                       regions: tuple[str, ...]) -> list[tuple[str, Optional[float]]]:
+    """(name, value) of each chosen region in `period`: the reference the page shows (the
+    first is the middle of a diverging palette and the ranking's reference line)."""
+    if period is None:
+        return []
+    try:
+        rows = ops.query_observations(ctx, ObservationQuery(code, "gewest", period, regions)).rows
+    except NotFound:  # no regions in this geography
+        return []
+    by_code = {r.area_code: r.value for r in rows}
+    return [(region_name(c, lang), by_code[c]) for c in regions if by_code.get(c) is not None]
 
 
 @router.get("/indicatoren/{code}", response_class=HTMLResponse)
 def indicator_page(request: Request, ctx: CtxDep, lang: LangDep, code: str,
                    level: Optional[str] = None, period: Optional[str] = None, within: Optional[str] = None,
-                   classes: str = "quantile", palette: str = "blues",
+                   classes: str = "quantile", palette: str = "blues", class_count: Optional[str] = None,
+                   breaks: Optional[str] = None, same_classes: Optional[str] = None, region: Optional[str] = None,
                    area: Annotated[Optional[list[str]], Query()] = None):
-    view = _indicator_view(ctx, lang, code, level, period, within, classes, palette, area or [])
+    # Text, not int/bool: a bad value gets the default and a notice on the page, never a 422.
+    choice = parse_choice(classes, palette, class_count, breaks, same_classes not in (None, "", "0"))
+    regions = parse_region(region, ctx.settings.home_region, lang)
+    view = _indicator_view(ctx, lang, code, level, period, within, choice, area or [], regions)
+    view.update(_indicator_meta(ctx, lang, view))
     query = {"indicator": code, "level": view["level"] or "", "period": view["period"] or ""}
     if within:
         query["within"] = within
+    if view["regions"]:  # downloads and the API give exactly the areas the page shows
+        query["region"] = ",".join(view["regions"])
     query = {k: v for k, v in query.items() if v}
     ind = view["indicator"]
     page_data: dict[str, Any] = {"indicator": code, "level": view["level"], "lang": lang}
@@ -312,20 +525,34 @@ def indicator_page(request: Request, ctx: CtxDep, lang: LangDep, code: str,
         page_data.update({
             "period": view["period"], "decimals": ind.decimals, "unit": ind.unit,
             "name": ind.name_en if lang == "en" and ind.name_en else ind.name_nl,
-            "geojson": (f"/api/v1/levels/{view['level']}/geojson" + (f"?within={within}" if within else ""))
+            "geojson": _url(f"/api/v1/levels/{view['level']}/geojson",
+                            [("within", within), ("region", query.get("region"))]).rstrip("?")
             if view["has_map"] else None,
             "chart": view["has_chart"],
             "rows": [{**observation_json(r), "colour": view["classes"].colour_of(r.value)} for r in view["rows"]],
             "selected": view["selected"], "series": view["series"], "reference": view["reference"],
+            "within": within, "region": query.get("region"), "periods": view["periods"],
+            "sameClasses": view["choice"].same_for_all_periods,
+            "classesByPeriod": {p: c.as_json() for p, c in view["period_classes"].items()},
+            # The ranking's reference line per period (the slider), as _classes_by_period centres on it.
+            "referenceByPeriod": _flemish_values(ctx, code, (view["region"].codes or ("2000",))[0]),
+            "referenceName": view["references"][0][0] if view["references"] else None,
         })
-    return render(request, "indicator.html", lang, **view, query=urlencode(query),
-                  page_json=script_json(page_data), methods=METHODS, palettes=PALETTES)
+    status = 404 if view["empty"] is not None and view["empty"].unknown else 200  # a level that does not exist
+    return render(request, "indicator.html", lang, status_code=status, **view, query=urlencode(query),
+                  asked_areas=[a for a in dict.fromkeys(area or []) if a][:12],
+                  page_json=script_json(page_data), methods=METHODS, palettes=PALETTES,
+                  palette_labels=labels.palette_labels(lang, view["references"][0][0] if view["references"] else ""),
+                  class_range=(MIN_CLASSES, MAX_CLASSES), manual=MANUAL, breaks_text=breaks or "")
 
 
 # Registered before /gebieden/{level}/{code}: that route would otherwise take "44021.pdf" as the code.
 @router.get("/gebieden/{level}/{code}.pdf")
 def area_pdf(request: Request, ctx: CtxDep, lang: LangDep, level: str, code: str,
              ref: Annotated[Optional[list[str]], Query()] = None):
+    problem = _area_problem(ctx, lang, level, code)
+    if problem is not None:  # as the HTML fact sheet answers: in words, with the nearest choices
+        return render(request, "area_index.html", lang, status_code=404, groups=[], notice=problem)
     refs = parse_refs(ref, code)
     pdf = ops.factsheet_pdf(ctx, level, code, refs, lang)
     return Response(pdf, media_type="application/pdf",
@@ -335,12 +562,76 @@ def area_pdf(request: Request, ctx: CtxDep, lang: LangDep, level: str, code: str
 @router.get("/gebieden/{level}/{code}", response_class=HTMLResponse)
 def area_page(request: Request, ctx: CtxDep, lang: LangDep, level: str, code: str,
               ref: Annotated[Optional[list[str]], Query()] = None):
-    refs = parse_refs(ref, code)
-    sheet = ops.area_factsheet(ctx, level, code, refs)
+    problem = _area_problem(ctx, lang, level, code)
+    if problem is not None:
+        return render(request, "area_index.html", lang, status_code=404, groups=[], notice=problem)
+    from obmi.reports.factsheet import REFERENCE_PRESETS
+    asked, picker_problems = typed_areas(ctx, lang, ref, lambda text, key: _url(f"/gebieden/{level}/{code}", [
+        *[("ref", key if r == text else r) for r in ref or [] if r.strip()], ("lang", lang)]), tuple(REFERENCE_PRESETS))
+    refs = parse_refs(asked, code) if ref else None
+    sheet = _sheet_in_language(ops.area_factsheet(ctx, level, code, refs), lang)
     ref_query = urlencode([("ref", f"{r.level}:{r.code}") for r in sheet.references]) if ref else ""
     empty = _area_empty_state(ctx, sheet, lang) if not sheet.sections else None
+    infos = _levels_by_code(ctx)
+    # "niet te lokaliseren" pseudo-areas have no shape to locate
+    unplaced = any(a.is_unknown for a in ops.list_areas(ctx, level, codes=[code], include_unknown=True))
+    locator = None if unplaced else _locator(sheet, infos, lang)
     return render(request, "area.html", lang, sheet=sheet, ref_query=ref_query, empty=empty,
-                  page_json=script_json(factsheet_json(sheet)))
+                  picker_problems=picker_problems, picked=picked(sheet.references, lang),
+                  area_tree=tree_in_language(ops.area_tree(ctx), lang),
+                  level_label=level_name(infos.get(level), level, lang),
+                  change_of=lambda figure: change_words(figure, lang), sources=merged_sources(sheet, lang),
+                  parts=_sub_area_lists(sheet, infos, lang), locator=locator,
+                  page_json=script_json({**factsheet_json(sheet), "locator": locator}))
+
+
+def _area_problem(ctx, lang: str, level: str, code: str) -> Optional[EmptyState]:
+    """What is wrong with a fact sheet's /gebieden/LEVEL/CODE (None: it names an area)."""
+    _, problem = area_key_problem(ctx, lang, f"{level}:{code}",
+                                  lambda lvl, c: _url(f"/gebieden/{lvl}/{c}", [("lang", lang)]))
+    return problem
+
+
+def _locator(sheet, infos: dict[str, LevelInfo], lang: str) -> Optional[dict]:
+    """The fact sheet's locator map: the area among the areas of its level around it (those of
+    its province, its municipality's wijken), as the PDF draws it; None without boundaries."""
+    area, within = sheet.area, sheet.locator
+    info = infos.get(area.level)
+    if within is None or info is None or not info.with_geometry:
+        return None
+    around = next((r.name for r in sheet.references if (r.level, r.code) == within), "")
+    return {"geojson": _url(f"/api/v1/levels/{area.level}/geojson", [("within", f"{within[0]}:{within[1]}")]),
+            "code": area.code, "level": area.level, "lang": lang,
+            "caption": _t(lang, "Ligging van %(area)s in %(around)s", area=area.name, around=around)
+            if around else _t(lang, "Ligging van %(area)s", area=area.name)}
+
+
+def _sub_area_lists(sheet, infos: dict[str, LevelInfo], lang: str) -> list[dict]:
+    """The areas lying in the fact sheet's area, per level, with links to their fact sheets."""
+    lists = []
+    for level, areas in sheet.parts:
+        words = level_words(infos.get(level), level, lang)
+        lists.append({"title": _t(lang, "%(level)s in %(area)s", level=words[:1].upper() + words[1:],
+                                  area=sheet.area.name),
+                      "areas": [(a.name, _url(f"/gebieden/{a.level}/{a.code}", [("lang", lang)])) for a in areas]})
+    return lists
+
+
+# The regions and Belgium carry English names on English pages (the map legend, the chart legend,
+# the table and the fact sheet then agree); every other area keeps its own name.
+
+def _series_in_language(series: Series, lang: str) -> Series:
+    return Series(labels.refs_in_language(series.areas, lang), series.rows)
+
+
+def _sheet_in_language(sheet, lang: str):
+    sheet.area = labels.refs_in_language([sheet.area], lang)[0]
+    sheet.references = labels.refs_in_language(sheet.references, lang)
+    for section in sheet.sections:
+        for figure in section.figures:
+            refs = labels.refs_in_language([r for r, _ in figure.references], lang)
+            figure.references = [(r, p) for r, (_, p) in zip(refs, figure.references)]
+    return sheet
 
 
 def _level_has_data(ctx, level: str, indicators) -> bool:
@@ -382,17 +673,36 @@ def _area_empty_state(ctx, sheet, lang: str) -> EmptyState:
 def compare_page(request: Request, ctx: CtxDep, lang: LangDep,
                  area: Annotated[Optional[list[str]], Query()] = None,
                  indicator: Annotated[Optional[list[str]], Query()] = None):
-    areas = [parse_area_key(a) for a in (area or [])][:12]
     all_indicators = ops.list_indicators(ctx)
     codes = [c for c in (indicator or []) if any(i.code == c for i in all_indicators)][:20] or \
         ["pop_total", "share_65plus", "share_non_belgian", "inc_mean_per_inhabitant", "land_built_share"]
-    series = ops.area_series(ctx, codes, areas) if areas else Series([], {})
-    empty = _compare_empty_states(ctx, series, codes, lang)
+    asked, picker_problems = typed_areas(ctx, lang, area, lambda text, key: _url("/vergelijk", [
+        *[("area", key if a == text else a) for a in area or [] if a.strip()], *[("indicator", i) for i in codes],
+        ("lang", lang)]))
+    asked = asked[:12]
+
+    def instead(bad: str):  # the comparison with `bad` replaced by another area
+        return lambda lvl, c: _url("/vergelijk", [*[("area", f"{lvl}:{c}" if a == bad else a) for a in asked],
+                                                  *[("indicator", i) for i in codes], ("lang", lang)])
+    checked = [area_key_problem(ctx, lang, text, instead(text)) for text in asked]
+    areas = [key for key, _ in checked if key is not None]
+    series = _series_in_language(ops.area_series(ctx, codes, areas), lang) if areas else Series([], {})
+    empty = picker_problems + [problem for _, problem in checked if problem is not None]
+    empty += _compare_empty_states(ctx, series, codes, lang)
     any_data = any(_published(points) for points in series.rows.values())
     return render(request, "compare.html", lang, areas=series.areas, codes=codes,
+                  picked=picked(series.areas, lang), area_tree=tree_in_language(ops.area_tree(ctx), lang),
                   indicators={i.code: i for i in all_indicators}, rows=series.rows, empty=empty, any_data=any_data,
-                  page_json=script_json(series_json(series) if any_data else {}),
+                  page_json=script_json({**series_json(series), "indicators": _series_indicators(all_indicators, codes, lang)}
+                                        if any_data else {}),
                   query=urlencode([("area", f"{lvl}:{c}") for lvl, c in areas] + [("indicator", c) for c in codes]))
+
+
+def _series_indicators(indicators, codes: list[str], lang: str) -> dict[str, dict]:
+    """Name (in the page's language), unit and decimals of the compared indicators, for the small
+    multiples' titles and tooltips."""
+    return {i.code: {"name": i18n.pick(lang, i.name_nl, i.name_en), "unit": i.unit, "decimals": i.decimals}
+            for i in indicators if i.code in codes}
 
 
 def _compare_empty_states(ctx, series: Series, codes: list[str], lang: str) -> list[EmptyState]:
@@ -420,23 +730,58 @@ def _compare_empty_states(ctx, series: Series, codes: list[str], lang: str) -> l
 
 
 @router.get("/zoeken", response_class=HTMLResponse)
-def search_page(request: Request, ctx: CtxDep, lang: LangDep, q: str = ""):
-    results = ops.search(ctx, q) if q.strip() else {"indicators": [], "areas": []}
-    return render(request, "search.html", lang, q=q, results=results)
+def search_page(request: Request, ctx: CtxDep, lang: LangDep, q: str = "", limit: Optional[str] = None):
+    # Text, not int: a bad ?limit= shows the first results, never an error page.
+    shown = int(limit) if limit and limit.isdigit() and int(limit) > 0 else SEARCH_PAGE
+    results = ops.search(ctx, q, limit=shown) if q.strip() else None
+    counts = results["counts"] if results else {}
+    more = min(MAX_SEARCH, max(counts.values(), default=0))
+    return render(request, "search.html", lang, q=q, results=results, limit=results["limit"] if results else shown,
+                  more_url=_url("/zoeken", [("q", q), ("limit", str(more)), ("lang", lang)])
+                  if results and more > results["limit"] else None)
+
+
+SEARCH_PAGE, MAX_SEARCH = 20, 500
 
 
 @router.get("/dashboards/{slug}", response_class=HTMLResponse)
 def dashboard_page(request: Request, ctx: CtxDep, lang: LangDep, slug: str,
-                   area: Optional[str] = None, period: Optional[str] = None):
-    view = ops.dashboard_view(ctx, slug, area=area, period=period, lang=lang)
+                   area: Annotated[Optional[list[str]], Query()] = None, period: Optional[str] = None):
+    shown, problem = _dashboard_area(ctx, lang, slug, area or [], period)
+    if shown is not None:  # a LEVEL:CODE of no area: the default area, and a notice saying why
+        key, problem = area_key_problem(ctx, lang, shown, lambda lvl, c: _url(
+            f"/dashboards/{slug}", [("area", f"{lvl}:{c}"), ("period", period), ("lang", lang)]))
+        shown = shown if key is not None else None
+    view = ops.dashboard_view(ctx, slug, area=shown, period=period, lang=lang)
+    if problem is not None:
+        problem.lines.append(_t(lang, "Daarom toont het dashboard het standaardgebied %(area)s.", area=view.area))
     infos = _levels_by_code(ctx)
 
     def link(p: Optional[str]) -> str:
-        return _url(f"/dashboards/{slug}", [("area", area), ("period", p), ("lang", lang)])
-    states = [_tile_state(ctx, t, lang, infos, period, link) for t in view.tiles]
+        return _url(f"/dashboards/{slug}", [("area", shown), ("period", p), ("lang", lang)])
+    states = [_tile_state(ctx, t, lang, infos, period, link,
+                          lambda key: _url(f"/dashboards/{slug}", [("area", key), ("period", period), ("lang", lang)]))
+              for t in view.tiles]
     notice = _dashboard_notice(ctx, view, lang, infos, slug, period)
+    chosen = ops.area_series(ctx, [], [parse_area_key(view.area)]).areas if view.area else []
     return render(request, "dashboard.html", lang, board=view.board, tiles=view.tiles, area=view.area, period=period,
-                  states=states, notice=notice, page_json=script_json({"tiles": [t.data for t in view.tiles]}))
+                  picked=picked(chosen, lang), area_tree=tree_in_language(ops.area_tree(ctx), lang),
+                  area_link=_url(f"/dashboards/{slug}", [("period", period), ("lang", lang)]) + "&area=",
+                  states=states, notice=notice, area_problem=problem,
+                  page_json=script_json({"tiles": [t.data for t in view.tiles]}))
+
+
+def _dashboard_area(ctx, lang: str, slug: str, values: list[str],
+                    period: Optional[str]) -> tuple[Optional[str], Optional[EmptyState]]:
+    """The one area a dashboard's picker sent: a typed name wins over the area shown so far
+    (the picker's hidden field), and is looked up; (None, notice) when it names no one area."""
+    values = [v.strip() for v in values if v.strip()]
+    typed = [v for v in values if not is_area_key(v)]
+    if not values:
+        return None, None
+    keys, problems = typed_areas(ctx, lang, typed[-1:] or values[-1:], lambda text, key: _url(
+        f"/dashboards/{slug}", [("area", key), ("period", period), ("lang", lang)]))
+    return (keys[0] if keys else None), (problems[0] if problems else None)
 
 
 @router.get("/verhalen/{slug}", response_class=HTMLResponse)
@@ -457,46 +802,100 @@ class TileState:
     empty: Optional[EmptyState] = None
     no_map: Optional[EmptyState] = None
     missing: list[str] = field(default_factory=list)
+    missing_why: str = ""  # why the chosen area is among the missing (its level has no data)
+    caption: str = ""  # what a bar or map shows: "gemeenten in Provincie Oost-Vlaanderen, 2015"
 
 
-def _tile_state(ctx, tile, lang: str, infos: dict[str, LevelInfo], period: Optional[str], link) -> TileState:
+def _tile_state(ctx, tile, lang: str, infos: dict[str, LevelInfo], period: Optional[str], link,
+                area_link=None) -> TileState:
+    """`link(period)`: the page for another period; `area_link(key)`: the page for another area
+    (None: the tile's area is fixed, as in a story)."""
     d = tile.data
-    state = TileState()
     if d.get("type") == "text":
+        return TileState()
+    if "rows" in d:
+        return _areas_tile_state(ctx, d, lang, infos, period, link)
+    return _series_tile_state(ctx, d, lang, infos, period, link, area_link)
+
+
+def _span(periods: list[str]) -> str:
+    return "" if not periods else periods[0] if len(periods) == 1 else f"{periods[0]}–{periods[-1]}"
+
+
+def _areas_tile_state(ctx, d: dict, lang: str, infos: dict[str, LevelInfo], period: Optional[str], link) -> TileState:
+    """Bar and map tiles: one indicator over the areas of a level."""
+    state = TileState()
+    level = d["level"]
+    words = level_words(infos.get(level), level, lang)
+    if d.get("unplaced"):  # "the province of the chosen area", and it lies in none
+        around = level_words(infos.get(d["unplaced"]), d["unplaced"], lang)
+        state.empty = EmptyState(_t(lang, "Het gekozen gebied ligt niet in een van de %(level)s.", level=around),
+                                 lines=[_t(lang, "Deze tegel toont de %(areas)s van het gebied waarin het gekozen "
+                                                 "gebied ligt; kies een kleiner gebied.", areas=words)])
         return state
-    if "rows" in d:  # bar and map tiles: one indicator over the areas of a level
-        level = d["level"]
-        words = level_words(infos.get(level), level, lang)
-        if not _published_points(d["rows"]):
-            periods = ops.indicator_availability(ctx, d["indicators"][0]["code"], level).periods
-            if not periods:
-                state.empty = EmptyState(_t(lang, "Er zijn nog geen gegevens op het niveau %(level)s.", level=words))
-            elif period and period not in periods:
-                state.empty = EmptyState(
-                    _t(lang, "Geen gegevens voor %(level)s in %(period)s.", level=words, period=period),
-                    offers_label=_t(lang, "Periodes met gegevens, het dichtst bij %(period)s:", period=period),
-                    offers=_period_offers(period, periods, link))
-            else:
-                state.empty = EmptyState(_t(lang, "Geen gepubliceerde waarden voor %(level)s in %(period)s: alle "
-                                                  "waarden zijn onderdrukt of ontbreken.", level=words,
-                                            period=period or periods[-1]))
-        elif d["type"] == "map" and (level not in infos or infos[level].with_geometry == 0):
-            state.no_map = EmptyState(
-                _t(lang, "Geen kaart voor %(level)s: voor dit niveau zijn er geen gebiedsgrenzen.", level=words),
-                lines=[_t(lang, "De tabel hieronder toont de cijfers.")])
-        return state
+    shown = (_t(lang, "%(level)s in %(area)s", level=words, area=d["within_name"]) if d.get("within_name")
+             else words)
+    state.caption = ", ".join(x for x in (f"{shown[:1].upper()}{shown[1:]}", _span(d.get("periods", []))) if x)
+    if not _published_points(d["rows"]):
+        periods = ops.indicator_availability(ctx, d["indicators"][0]["code"], level).periods
+        if not periods:
+            state.empty = EmptyState(_t(lang, "Er zijn nog geen gegevens op het niveau %(level)s.", level=words))
+        elif period and period not in periods:
+            state.empty = EmptyState(
+                _t(lang, "Geen gegevens voor %(level)s in %(period)s.", level=words, period=period),
+                offers_label=_t(lang, "Periodes met gegevens, het dichtst bij %(period)s:", period=period),
+                offers=_period_offers(period, periods, link))
+        else:
+            state.empty = EmptyState(_t(lang, "Geen gepubliceerde waarden voor %(level)s in %(period)s: alle "
+                                              "waarden zijn onderdrukt of ontbreken.", level=words,
+                                        period=period or periods[-1]))
+    elif d["type"] == "map" and (level not in infos or infos[level].with_geometry == 0):
+        state.no_map = EmptyState(
+            _t(lang, "Geen kaart voor %(level)s: voor dit niveau zijn er geen gebiedsgrenzen.", level=words),
+            lines=[_t(lang, "De tabel hieronder toont de cijfers.")])
+    return state
+
+
+def _series_tile_state(ctx, d: dict, lang: str, infos: dict[str, LevelInfo], period: Optional[str], link,
+                       area_link) -> TileState:
+    """Key figure, line and table tiles: the chosen area's series (a line with the areas it lies in).
+    Without a figure for the area, say why: its level has no data for the indicator (and offer the
+    nearest area it lies in that has), or not up to the period asked for."""
+    state = TileState()
     series = d.get("series", [])
     shown = {s["area"] for s in series if _published_points(s["points"])}
-    if not shown:
-        subject = series[0]["area"] if series else d.get("subject", "")
+    subject = series[0]["area"] if series else d.get("subject", "")
+    why, offers = _level_without_data(ctx, d, lang, infos, area_link)
+    if shown:
+        state.missing = list(dict.fromkeys(s["area"] for s in series if s["area"] not in shown))
+        state.missing_why = why if subject in state.missing else ""
+    elif why:
+        state.empty = EmptyState(_t(lang, "Geen gegevens voor %(area)s.", area=subject), lines=[why],
+                                 offers_label=_t(lang, "Wel gegevens voor:") if offers else "", offers=offers)
+    else:
         state.empty = EmptyState(
             _t(lang, "Geen gegevens voor %(area)s tot en met %(period)s.", area=subject, period=period) if period else
             _t(lang, "Geen gegevens voor %(area)s.", area=subject),
             offers_label=_t(lang, "Wel beschikbaar:") if period else "",
             offers=[(_t(lang, "de meest recente cijfers"), link(None))] if period else [])
-    else:
-        state.missing = list(dict.fromkeys(s["area"] for s in series if s["area"] not in shown))
     return state
+
+
+def _level_without_data(ctx, d: dict, lang: str, infos: dict[str, LevelInfo], area_link) -> tuple[str, list]:
+    """("Deze indicator heeft geen cijfers op het niveau wijken.", offers of the nearest area the
+    tile's area lies in that has them) when none of the tile's indicators has data at its level."""
+    level, code = parse_area_key(d["subject"])
+    codes = [i["code"] for i in d.get("indicators", [])]
+    if not codes or any(level in ops.indicator_availability(ctx, c).levels for c in codes):
+        return "", []
+    words = level_words(infos.get(level), level, lang)
+    why = _t(lang, "Deze indicator heeft geen cijfers op het niveau %(level)s.", level=words) if len(codes) == 1 \
+        else _t(lang, "Deze indicatoren hebben geen cijfers op het niveau %(level)s.", level=words)
+    if area_link is None:
+        return why, []
+    around = ops.area_series(ctx, [], [(level, code)], with_ancestors=True).areas[1:]
+    nearest = _areas_with_data(ctx, codes, around)[:1]
+    return why, [(_area_label(a, infos, lang), area_link(f"{a.level}:{a.code}")) for a in nearest]
 
 
 def _dashboard_notice(ctx, view, lang: str, infos: dict[str, LevelInfo], slug: str,

@@ -20,6 +20,7 @@ def obmi_routers() -> list[Any]:
         exchange_api,
         finance_api,
         finance_pages,
+        index_pages,
         odata_api,
         oidc,
         pages,
@@ -34,4 +35,5 @@ def obmi_routers() -> list[Any]:
     return [system.router, api.router, api_admin.router, plans_api.router, finance_api.router, report_api.router,
             exchange_api.router, downloads.router, catalog_api.router,
             auth_pages.router, oidc.router, admin.router, plans_pages.router, finance_pages.router,
-            report_pages.router, signals_pages.router, swing_api.router, odata_api.router, pages.router]
+            report_pages.router, signals_pages.router, swing_api.router, odata_api.router, index_pages.router,
+            pages.router]

@@ -201,11 +201,43 @@ class SearchArea(Schema):
     code: str
     name: str
     level_name: str
+    level_name_en: str = ""
+    former: str | None = Field(None, description="The former municipality's name the area was found by.")
+    former_level: str | None = None
+    since: str | None = Field(None, description="Year since which the former municipality is part of this area.")
+
+
+class SearchCombination(Schema):
+    indicator: SearchIndicator
+    area: SearchArea
+
+
+class SearchCounts(Schema):
+    indicators: int
+    areas: int
+    combinations: int
 
 
 class SearchOut(Schema):
     indicators: list[SearchIndicator]
     areas: list[SearchArea]
+    combinations: list[SearchCombination] = Field(
+        default_factory=list, description="Indicator × area pairs that together match every word (\"gent inkomen\").")
+    counts: SearchCounts | None = Field(None, description="How many of each there are in all (each list holds `limit`).")
+    limit: int | None = None
+
+
+class AreaSuggestion(SearchArea):
+    key: str = Field(description="LEVEL:CODE, as pages and the API take it.")
+    label: str = Field(description="What a picker shows, in the asked language: "
+                                   "\"Borsbeek → Antwerpen (sinds 2025)\", \"Gent (gemeente)\".")
+    exact: bool = Field(description="The typed text is the area's whole name or code.")
+
+
+class AreaSuggestionList(Schema):
+    data: list[AreaSuggestion]
+    count: int = Field(description="How many areas match in all (data holds the best `limit`).")
+    q: str
 
 
 class RejectedRow(Schema):
