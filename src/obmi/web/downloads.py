@@ -29,7 +29,7 @@ from obmi.publish.renderers import OutputRenderer, renderer
 from obmi.publish.signs import origin_word, status_word
 from obmi.web.api import parse_refs
 from obmi.web.deps import CtxDep, LangDep
-from obmi.web.pages import _classes_by_period, _t, level_name
+from obmi.web.pages import _t, classes_by_period, level_name
 from obmi.web.region_choice import region_codes
 from obmi.web.serialize import factsheet_json
 
@@ -179,7 +179,7 @@ def _map_figure(ctx: Any, lang: str, query: ObservationQuery, result: QueryResul
         raise ValidationError(_t(lang, "Dit niveau heeft geen kaart: download de rangorde of de tabel."),
                               {"kind": ["ranking", "series"]})
     period = result.periods[0] if result.periods else None
-    by_period = _classes_by_period(ctx, query.indicator, query.level, query.within, choice, query.regions)
+    by_period = classes_by_period(ctx, query.indicator, query.level, query.within, choice, query.regions)
     classes = (by_period.get(period) if period else None) or classify(
         [r.value for r in result.rows], choice.method, choice.palette, None, choice.count, choice.breaks)
     return figures.map_spec(features, result.rows, classes, text)

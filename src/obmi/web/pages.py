@@ -337,7 +337,7 @@ def _indicator_view(ctx, lang: str, code: str, level: Optional[str], period: Opt
     references = _region_references(ctx, lang, code, period, region.codes)
     reference = references[0][1] if references else None
     published = [r for r in rows if r.value is not None]
-    view["period_classes"] = _classes_by_period(ctx, code, chosen, within_key, choice, regions)
+    view["period_classes"] = classes_by_period(ctx, code, chosen, within_key, choice, regions)
     classes = view["period_classes"].get(period) or classify([r.value for r in rows], method, palette, reference)
     info = infos.get(chosen)
     shaped = info is not None and info.with_geometry > 0
@@ -458,7 +458,7 @@ def _class_params(choice: Choice) -> dict[str, Optional[str]]:
             "same_classes": "1" if choice.same_for_all_periods else None}
 
 
-def _classes_by_period(ctx, code: str, level: str, within, choice: Choice,
+def classes_by_period(ctx, code: str, level: str, within, choice: Choice,
                        regions: tuple[str, ...] = ()) -> dict[str, Classes]:
     """The classes of every period of the level, so that the period slider recolours the map as a
     page load would; with "same classes for all periods" one set over all of them (an animation
@@ -534,7 +534,7 @@ def indicator_page(request: Request, ctx: CtxDep, lang: LangDep, code: str,
             "within": within, "region": query.get("region"), "periods": view["periods"],
             "sameClasses": view["choice"].same_for_all_periods,
             "classesByPeriod": {p: c.as_json() for p, c in view["period_classes"].items()},
-            # The ranking's reference line per period (the slider), as _classes_by_period centres on it.
+            # The ranking's reference line per period (the slider), as classes_by_period centres on it.
             "referenceByPeriod": _flemish_values(ctx, code, (view["region"].codes or ("2000",))[0]),
             "referenceName": view["references"][0][0] if view["references"] else None,
         })
