@@ -266,3 +266,20 @@ def demo(tmp_path_factory, settings):
 
 
 DB_FIXTURES.add("demo")  # a test using the demo uses a database (marker `db`)
+
+
+@pytest.fixture(scope="module")
+def public(demo) -> Context:
+    """The anonymous public on the demo: what a page, download or fact sheet shows anyone."""
+    from obmi.context import public_context
+    return public_context(demo.db, demo.settings)
+
+
+@pytest.fixture(scope="module")
+def client(demo):
+    """A test client of the demo site, one per module (a module asking pages in English clears
+    the language cookie it leaves). Modules testing another database define their own `client`."""
+    from fastapi.testclient import TestClient
+
+    from obmi.web.app import create_app
+    return TestClient(create_app(demo.settings, demo.db))

@@ -17,7 +17,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from obmi import operations as ops
-from obmi.context import public_context
 from obmi.demo import FLUVIUS_UPLOAD
 from obmi.operations import ObservationQuery
 from obmi.web.app import create_app
@@ -30,11 +29,6 @@ PROTECTED = {f"v2506_{k}_n": (f"v2506_{k}_cons", f"vp2506_{k}_n")
              for k in ("elek_res", "elek_nietres", "gas_res", "gas_nietres")}
 ATTRIBUTION = "Fluvius open data (verbruiksgegevens per statistische sector), verwerking Provincies in Cijfers"
 OBMI = Path(sys.executable).with_name("obmi")
-
-
-@pytest.fixture(scope="module")
-def public(demo):
-    return public_context(demo.db, demo.settings)
 
 
 @pytest.fixture(scope="module")

@@ -13,27 +13,14 @@ import re
 import subprocess
 
 import pytest
-from fastapi.testclient import TestClient
 
 from obmi import operations as ops
-from obmi.context import Context, public_context
-from obmi.web.app import create_app
 from obmi.web.pages import level_words, nearest_periods
 from pages_support import HTML, text_of
 from pages_support import get_html as get
 
 DONK = "11002P01"  # a wijk of Antwerpen (no figures in the demo)
 UNLOCATED_WIJK = "11002WONB"  # "Antwerpen - niet te lokaliseren": no figures, no boundaries
-
-
-@pytest.fixture(scope="module")
-def client(demo):
-    return TestClient(create_app(demo.settings, demo.db))
-
-
-@pytest.fixture(scope="module")
-def public(demo) -> Context:
-    return public_context(demo.db, demo.settings)
 
 
 def empty_states(page: str) -> list[str]:

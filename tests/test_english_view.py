@@ -13,9 +13,6 @@ import json
 import re
 
 import pytest
-from fastapi.testclient import TestClient
-
-from obmi.web.app import create_app
 
 PAGES = [
     "/", "/themas/demografie",
@@ -33,11 +30,6 @@ DUTCH = ["gemeente", "Gemeente", "gemeenten", "Vlaams Gewest", "Brussels Hoofdst
          "Gebied", "Waarde", "Herkomst", "Verandering", "Evolutie", "Vergelijk", "geen gegevens"]
 # What a page shows that is data, not interface: the wijken's attribution (prescribed wording).
 ATTRIBUTION = "Wijken voor omgevingsanalyse. © gemeentebesturen, verzameld door Data & Analyse van de Vlaamse provincies."
-
-
-@pytest.fixture(scope="module")
-def client(demo):
-    return TestClient(create_app(demo.settings, demo.db))
 
 
 def english(client, url: str) -> str:

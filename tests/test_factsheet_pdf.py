@@ -14,7 +14,7 @@ from babel.numbers import format_decimal
 from sqlalchemy import text
 
 from obmi import operations as ops
-from obmi.context import Context, public_context
+from obmi.context import Context
 from obmi.operations import ObservationQuery
 from obmi.reports import charts
 from obmi.reports.pdf import render_factsheet_pdf, slugify, surroundings_geojson
@@ -55,13 +55,6 @@ def table_value(sheet_text: str, row_name: str, period: str) -> str:
 def nl(value: float, decimals: int = 0, locale: str = "nl_BE") -> str:
     return format_decimal(round(value, decimals), format="#,##0" + ("." + "0" * decimals if decimals else ""),
                           locale=locale)
-
-
-@pytest.fixture(scope="module")
-def public(demo) -> Context:
-    """The anonymous public on the demo (conftest: built once from the bundled data): what a fact
-    sheet shows anyone."""
-    return public_context(demo.db, demo.settings)
 
 
 def surroundings(ctx: Context, area) -> dict | None:

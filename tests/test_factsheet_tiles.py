@@ -14,30 +14,15 @@ import re
 import subprocess
 from datetime import UTC, datetime
 
-import pytest
-from fastapi.testclient import TestClient
-
 from obmi import operations as ops
-from obmi.context import Context, public_context
 from obmi.indicators.catalogue import Indicator
 from obmi.indicators.observation import Observation
 from obmi.publish.classify import classify
 from obmi.reports.factsheet import FactSheet, KeyFigure, ThemeSection, change_words, merged_sources
-from obmi.web.app import create_app
 from pages_support import get_html as get
 from pages_support import text_of
 
 GENT, ANTWERPEN, BINNENSTAD = "44021", "11002", "44021W01"
-
-
-@pytest.fixture(scope="module")
-def client(demo):
-    return TestClient(create_app(demo.settings, demo.db))
-
-
-@pytest.fixture(scope="module")
-def public(demo) -> Context:
-    return public_context(demo.db, demo.settings)
 
 
 def page_data(page: str) -> dict:

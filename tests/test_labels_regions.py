@@ -15,15 +15,12 @@ import io
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
 from obmi import operations as ops
-from obmi.context import public_context
 from obmi.errors import ValidationError
 from obmi.operations import ObservationQuery
 from obmi.publish import labels
 from obmi.settings import load_settings
-from obmi.web.app import create_app
 from obmi.web.region_choice import filters_level, parse_region
 
 HTML = {"Accept": "text/html"}
@@ -96,11 +93,6 @@ def test_the_home_region_setting_is_validated():
 
 # --- the query layer on the demo database -----------------------------------------------------
 
-@pytest.fixture(scope="module")
-def public(demo):
-    return public_context(demo.db, demo.settings)
-
-
 def _codes(ctx, level: str, regions: tuple[str, ...], indicator: str = "pop_total") -> set[str]:
     rows = ops.query_observations(ctx, ObservationQuery(indicator, level, "2015", regions=regions)).rows
     return {r.area_code for r in rows}
@@ -143,11 +135,6 @@ def test_mergers_say_which_old_municipalities_a_new_one_covers(public):
 
 
 # --- the pages -----------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def client(demo):
-    return TestClient(create_app(demo.settings, demo.db))
-
 
 def get(client, url: str) -> str:
     client.cookies.clear()

@@ -17,10 +17,8 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from fastapi.testclient import TestClient
 
 from obmi import operations as ops
-from obmi.context import Context, public_context
 from obmi.reports import pdf
 from obmi.web import i18n
 from obmi.web.app import STATIC, create_app
@@ -31,16 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "src" / "obmi" / "web"
 INDEX_TEMPLATES = ("indicator_index.html", "theme_index.html", "area_index.html", "level_index.html",
                    "dashboard_index.html", "story_index.html", "error.html")
-
-
-@pytest.fixture(scope="module")
-def client(demo):
-    return TestClient(create_app(demo.settings, demo.db))
-
-
-@pytest.fixture(scope="module")
-def public(demo) -> Context:
-    return public_context(demo.db, demo.settings)
 
 
 def main_text(page: str) -> str:
