@@ -22,7 +22,7 @@ GUIDE = DOCS / "admin-guide.md"
 def _type(info) -> str:
     text = str(info.annotation).replace("typing.", "").replace("pydantic.types.", "")
     text = re.sub(r"Literal\[(.*)\]", lambda m: m.group(1).replace("'", "").replace(", ", "/"), text)
-    return {"<class 'str'>": "str", "<class 'int'>": "int", "<class 'bool'>": "bool",
+    return {"<class 'str'>": "str", "<class 'int'>": "int", "<class 'bool'>": "bool", "<class 'float'>": "float",
             "<class 'pydantic.types.SecretStr'>": "secret", "<class 'SecretStr'>": "secret"}.get(text, text)
 
 

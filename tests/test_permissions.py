@@ -13,7 +13,7 @@ import email
 import itertools
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
@@ -28,6 +28,7 @@ from obmi.context import Context
 from obmi.errors import NotAllowed, NotAuthenticated, NotFound
 from obmi.operations import AuditFilter, ObservationQuery
 from obmi.plans.sheet import write_sheet
+from obmi.publish.selection_table import Selection
 from obmi.settings import load_settings
 from obmi.store.tables import audit_event
 
@@ -169,6 +170,19 @@ def _identity(w: World) -> ExternalIdentity:
                             frozenset({Role.READER}))
 
 
+# An area report the world can show: it has the 2015 population of the regions, nothing else.
+AREA_REPORT = ("title_nl: Bevolking\nlevels: [gewest]\nsections:\n  - heading_nl: Bevolking\n"
+               "    text_nl: '{gebied}: {waarde:pop_total}'\n    blocks:\n      - {type: table, indicators: [pop_total]}\n")
+
+
+def _with_report(c: Context, w: World) -> Context:
+    """The actor on an installation whose content folder holds AREA_REPORT (reports/bevolking.yaml)."""
+    folder = w.tmp / "content"
+    (folder / "reports").mkdir(parents=True, exist_ok=True)
+    (folder / "reports" / "bevolking.yaml").write_text(AREA_REPORT, encoding="utf-8")
+    return replace(c, settings=c.settings.model_copy(update={"content_dir": str(folder)}))
+
+
 # Every operation: how to call it with valid arguments, and who may. Writes are dry runs.
 CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     # accounts
@@ -287,6 +301,7 @@ CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     "list_imports": (lambda c, w: ops.list_imports(c), {ADMIN, ORG_ADMIN, COORD, ANALYST, COORD_B, ORG_ADMIN_B,
                                                         READ_TOKEN}),
     "import_details": (lambda c, w: ops.import_details(c, w.run_id), {ADMIN, ORG_ADMIN, COORD, ANALYST, READ_TOKEN}),
+    "cleanup_imports": (lambda c, w: ops.cleanup_imports(c, dry_run=True), {ADMIN}),
     # statistics
     "list_indicators": (lambda c, w: ops.list_indicators(c), ALL),
     "export_catalogue": (lambda c, w: ops.export_catalogue(c, "yaml"), ALL),
@@ -294,13 +309,25 @@ CALLS: dict[str, tuple[Callable[[Context, World], Any], frozenset[str]]] = {
     "list_levels": (lambda c, w: ops.list_levels(c), ALL),
     "area_geojson": (lambda c, w: ops.area_geojson(c, "provincie"), ALL),
     "level_mergers": (lambda c, w: ops.level_mergers(c, "gemeente"), ALL),
+    "area_on_level": (lambda c, w: ops.area_on_level(c, ("gemeente", "44021"), "provincie"), ALL),
     "query_observations": (lambda c, w: ops.query_observations(c, ObservationQuery("pop_total", "provincie", "2015")),
                            ALL),
     "area_series": (lambda c, w: ops.area_series(c, ["pop_total"], [("gemeente", "44021")]), ALL),
+    "selection_table": (lambda c, w: ops.selection_table(c, Selection(("pop_total",), (("gemeente", "44021"),))), ALL),
     "area_factsheet": (lambda c, w: ops.area_factsheet(c, "gemeente", "44021"), ALL),
     "factsheet_pdf": (lambda c, w: ops.factsheet_pdf(c, "gewest", "2000"), ALL),
     "export_factsheets": (lambda c, w: ops.export_factsheets(c, "belgie", w.tmp / w.fresh("pdf-")),
                           {ADMIN, ORG_ADMIN, COORD, ANALYST, COORD_B, ORG_ADMIN_B, READ_TOKEN}),
+    # area reports (YAML)
+    "list_area_reports": (lambda c, w: ops.list_area_reports(_with_report(c, w)), ALL),
+    "check_area_report": (lambda c, w: ops.check_area_report(c, AREA_REPORT, name="bevolking.yaml"), ALL),
+    "area_report": (lambda c, w: ops.area_report(_with_report(c, w), "bevolking", "gewest", "2000"), ALL),
+    "area_report_choices": (lambda c, w: ops.area_report_choices(_with_report(c, w), "bevolking", ("provincie", "40000")),
+                            ALL),
+    "area_report_pdf": (lambda c, w: ops.area_report_pdf(_with_report(c, w), "bevolking", "gewest", "2000"), ALL),
+    "export_area_reports": (lambda c, w: ops.export_area_reports(_with_report(c, w), "bevolking", "gewest",
+                                                                 w.tmp / w.fresh("reports-")),
+                            {ADMIN, ORG_ADMIN, COORD, ANALYST, COORD_B, ORG_ADMIN_B, READ_TOKEN}),
     "export_warehouse": (lambda c, w: ops.export_warehouse(c, w.tmp / w.fresh("warehouse-")),
                          {ADMIN, ORG_ADMIN, COORD, ANALYST, EDITOR, COORD_B, ORG_ADMIN_B}),
     "search": (lambda c, w: ops.search(c, "gent"), ALL),

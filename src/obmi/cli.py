@@ -29,7 +29,8 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 import_app = typer.Typer(help="Import geography, indicator definitions and data (atomic, idempotent).",
                          no_args_is_help=True)
 catalogue_app = typer.Typer(help="The indicator catalogue.", no_args_is_help=True)
-report_app = typer.Typer(help="Reports: fact sheets, the opvolgingsrapportering and college reports.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports: fact sheets, area reports (YAML), the opvolgingsrapportering and college "
+                         "reports.", no_args_is_help=True)
 user_app = typer.Typer(help="Users, their roles, groups and passwords.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for machines (Power BI, Excel, scripts).", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations hosted by this installation.", no_args_is_help=True)
@@ -95,6 +96,19 @@ def settings_cmd() -> None:
         typer.echo(f"{env_name(name)}  ({kind}, default {default})")
         typer.echo(f"    current: {value!r}")
         typer.echo(f"    {info.description}")
+    _echo_thresholds(current.default_threshold)
+
+
+def _echo_thresholds(default: int) -> None:
+    """The privacy thresholds in effect, in words (the list above gives only the raw values)."""
+    typer.echo("")
+    typer.echo("Privacy thresholds in effect:")
+    typer.echo(f"    counts below {default} are suppressed (OBMI_DEFAULT_THRESHOLD), for every indicator "
+               "without a threshold of its own (the catalogue's `threshold`, which wins)")
+    if default < 1:  # only ever with OBMI_ALLOW_LOW_THRESHOLD (load_settings refuses it otherwise)
+        typer.echo(f"    WARNING: {default} is below 1 and protects no count: allowed by OBMI_ALLOW_LOW_THRESHOLD")
+    typer.echo("    after changing it, run `obmi derive`: the stored decisions were made with the old one, "
+               "and nothing is published until they are made again")
 
 
 @app.command("operations")
@@ -145,12 +159,16 @@ def import_geo_cmd(directory: Path, dry_run: bool = DRY_RUN) -> None:
 
 
 @import_app.command("statbel")
-def import_statbel_cmd(files: list[Path], dry_run: bool = DRY_RUN, report: Optional[Path] = REPORT) -> None:
+def import_statbel_cmd(files: list[Path], dry_run: bool = DRY_RUN, report: Optional[Path] = REPORT,
+                       allow_mixed_years: bool = typer.Option(
+                           False, "--allow-mixed-years", help="Accept rows of other years than the file's own "
+                           "(its name's year) in a population or land-use file; refused otherwise.")) -> None:
     """Import Statbel open-data files (population, income tax, land use), recognised by header.
     Each file is its own import (and transaction): one bad year does not block the others."""
     ctx = _context()
     for file in files:
-        result = _run_import(partial(ops.import_statbel, ctx, file, dry_run=dry_run), report)
+        result = _run_import(partial(ops.import_statbel, ctx, file, allow_mixed_years=allow_mixed_years,
+                                     dry_run=dry_run), report)
         typer.echo(f"{result.file_name}: " + result.summary())
 
 
@@ -373,9 +391,14 @@ def levels_cmd() -> None:
 
 @app.command("imports")
 def imports_cmd(limit: int = typer.Option(50, help="How many runs, newest first."),
-                show: Optional[int] = typer.Option(None, help="Show the rejected rows of this import.")) -> None:
+                show: Optional[int] = typer.Option(None, help="Show the rejected rows of this import."),
+                cleanup: bool = typer.Option(False, "--cleanup", help="Mark the runs whose process is gone "
+                                             "(killed, crashed) as interrupted, then list.")) -> None:
     """List import runs with their counts (provenance), or the rejected rows of one."""
     ctx = _context()
+    if cleanup:
+        marked = ops.cleanup_imports(ctx)
+        typer.echo(f"{len(marked)} run(s) marked interrupted" + (f": {', '.join(map(str, marked))}" if marked else ""))
     if show is not None:
         details = ops.import_details(ctx, show)
         typer.echo(f"import {show} ({details.run['status']}): {details.run['kind']} {details.run['file_name']}")
@@ -383,11 +406,16 @@ def imports_cmd(limit: int = typer.Option(50, help="How many runs, newest first.
             typer.echo(f"line {line}: {reason}")
         return
     typer.echo("id\tstatus\tkind\tfile\trows_in\tok\tskipped\trejected\tinserted\tupdated\tunchanged\tderived\tuser\tstarted")
-    for r in ops.list_imports(ctx, limit=limit).data:
+    runs = ops.list_imports(ctx, limit=limit).data
+    for r in runs:
         typer.echo("\t".join(str(x) for x in (
             r["id"], r["status"], r["kind"], r["file_name"], r["rows_in"], r["rows_ok"], r["rows_skipped"],
             r["rows_rejected"], r["inserted"], r["updated"], r["unchanged"], r["derived"], r["user"],
             r["started"].isoformat(timespec="seconds") if r["started"] else "")))
+    gone = [r["id"] for r in runs if r["process_gone"]]
+    if gone:
+        typer.echo(f"runs {', '.join(map(str, gone))} are still marked running, but their process is gone: "
+                   "`obmi imports --cleanup` marks them interrupted", err=True)
 
 
 @app.command("query")
@@ -430,6 +458,46 @@ def report_factsheets(level: str = typer.Option(..., help="Level of the areas, e
                f"in {result['seconds']} s ({result['seconds_per_sheet']} s each)")
     for failure in result["failed"]:
         typer.echo(f"  failed: {failure['code']}: {failure['error']}", err=True)
+
+
+@report_app.command("check")
+def report_check(file: Path = typer.Argument(..., help="An area report file (YAML), e.g. reports/wijkrapport.yaml.")) -> None:
+    """Check an area report file: YAML syntax, keys, indicators, levels, areas and placeholders,
+    each problem with its line. Exits 2 when the file has a problem."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"no file {file}") from None
+    except (UnicodeDecodeError, IsADirectoryError) as exc:
+        raise ValidationError(f"{file} is not a text file (UTF-8): {exc}") from None
+    problems = ops.check_area_report(_context(), text, name=file.name)
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        typer.echo(f"{file.name}: {len(problems)} problem{'s' if len(problems) > 1 else ''}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"{file.name}: no problems")
+
+
+@report_app.command("export")
+def report_export(report: str = typer.Option(..., "--report", help="The report (its file name without .yaml)."),
+                  level: str = typer.Option(..., help="Level of the areas, e.g. gemeente."),
+                  out: Path = typer.Option(..., help="Folder for the PDF files and manifest.json."),
+                  lang: str = typer.Option("nl", help="nl or en"),
+                  within: Optional[str] = typer.Option(None, help="Only the areas in LEVEL:CODE, e.g. provincie:10000."),
+                  archive: bool = typer.Option(False, "--zip", help="One ZIP file in the folder instead."),
+                  html: bool = typer.Option(False, "--html", help="A self-contained HTML file beside each PDF.")) -> None:
+    """Write an area report as a PDF for every area of a level, with a manifest (what the acting user may see)."""
+    if lang not in ("nl", "en"):
+        raise ValidationError("--lang takes nl or en")
+    result = ops.export_area_reports(_context(), report, level, out, lang=lang, within=_area_option(within, "--within"),
+                                     archive=archive, html=html)
+    typer.echo(f"{result['written']} of {result['areas']} reports written to {result['out']} "
+               f"in {result['seconds']} s ({result['seconds_per_report']} s each)")
+    for failure in result["failed"]:
+        typer.echo(f"  failed: {failure['code']}: {failure['error']}", err=True)
+    if result["failed"]:
+        raise typer.Exit(1)
 
 
 REPORT_ORG = typer.Option(None, "--org", help="Organisation code (default: your own).")
@@ -687,8 +755,10 @@ def _run_server(ctx: Context, port: Optional[int] = None, host: Optional[str] = 
     # A map of 3,000 areas allocates ~15,000 short-lived objects; collecting every 700 allocations
     # (the default) means ~20 young-generation passes per request. Every 20,000 is plenty.
     gc.set_threshold(20_000, 20, 20)
+    # No proxy_headers: uvicorn would believe X-Forwarded-* from 127.0.0.1 whatever the settings;
+    # the app believes them only from OBMI_TRUSTED_PROXIES (obmi.web.security_headers).
     uvicorn.run(web, host=host or ctx.settings.host, port=port or ctx.settings.port, log_level="warning",
-                proxy_headers=True)
+                proxy_headers=False)
 
 
 @app.command("serve")

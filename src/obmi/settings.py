@@ -7,10 +7,15 @@ pass their own environment. `obmi settings` and docs/admin-guide.md list every f
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import math
 import os
 import re
+from collections import Counter
 from contextvars import ContextVar
 from typing import Any, Literal, Mapping
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic import ValidationError as PydanticValidationError
@@ -21,8 +26,11 @@ from obmi.errors import ValidationError
 
 PREFIX = "OBMI_"
 DEV_SECRET = "development-only-secret-change-me"
-MIN_SECRET_LENGTH = 32
+MIN_SECRET_LENGTH = 32  # bytes
+MIN_SECRET_BITS = 128  # estimated randomness of a production secret
+MIN_THRESHOLD = 1  # lowest OBMI_DEFAULT_THRESHOLD without OBMI_ALLOW_LOW_THRESHOLD
 _ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("obmi_settings_environ", default=None)
+log = logging.getLogger("obmi.settings")
 
 
 class _MappingEnvSource(EnvSettingsSource):
@@ -49,7 +57,8 @@ class Settings(BaseSettings):
         "development, test or production. Outside development the default secret key is refused."))
     secret_key: SecretStr = Field(SecretStr(DEV_SECRET), description=(
         "Key that signs session cookies, CSRF tokens and one-time links. Outside development: at "
-        f"least {MIN_SECRET_LENGTH} characters and never the default (e.g. `openssl rand -hex 32`)."))
+        f"least {MIN_SECRET_LENGTH} bytes and never the default; in production also random (at least "
+        f"{MIN_SECRET_BITS} bits estimated: `openssl rand -hex 32` gives about 240)."))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")
     log_format: Literal["text", "json"] = Field(
@@ -67,6 +76,10 @@ class Settings(BaseSettings):
         "Largest file accepted by the upload page and the import API (MB)."))
     attachment_max_mb: int = Field(10, ge=1, le=100, description=(
         "Largest attachment of a status update (MB); attachments are kept in the database."))
+    response_cache_mb: int = Field(64, ge=0, le=4096, description=(
+        "Memory each server process may keep rendered public answers in (MB; JSON, GeoJSON, "
+        "downloads), least recently used out first; an answer over a quarter of it is not kept. "
+        "0: no cache."))
 
     # --- the public site -----------------------------------------------------------------------
     site_name: str = Field("OBMi", description="Name of the instance shown in the web interface.")
@@ -74,7 +87,8 @@ class Settings(BaseSettings):
         "Main colour of the web interface (a city's house style), as #rrggbb."))
     logo: str = Field("", description="Path to the city's logo (PNG or SVG) shown in the header; empty: none.")
     content_dir: str = Field("", description=(
-        "Folder with a city's own dashboards/*.yaml and stories/*.md (added to the built-in ones)."))
+        "Folder with a city's own dashboards/*.yaml, stories/*.md and area reports reports/*.yaml "
+        "(added to the built-in ones; one with the same name replaces the built-in one)."))
     default_language: Literal["nl", "en"] = Field(
         "nl", description="Language of the web interface by default: nl or en.")
     home_region: str = Field("2000", description=(
@@ -83,7 +97,24 @@ class Settings(BaseSettings):
         "value use only their areas; a reader chooses others with `?region=`."))
     default_threshold: int = Field(5, description=(
         "Privacy threshold for counts when an indicator sets none: smaller counts are suppressed. "
-        "Applied when data is written; after a change run `obmi derive`."))
+        "Applied when data is written; after a change run `obmi derive`. At least 1 (0 or less would "
+        "publish every small count) unless OBMI_ALLOW_LOW_THRESHOLD is set."))
+    allow_low_threshold: bool = Field(False, description=(
+        "Allow an OBMI_DEFAULT_THRESHOLD below 1, which publishes small counts of people unprotected: "
+        "only for an installation without data about people. Logged as a warning at every start."))
+
+    # --- an optional base map under the maps (off: no request leaves the site) ------------------
+    basemap_url: str = Field("", description=(
+        "Tile address of a base map under every map (a city's own, or the Flemish GRB): an XYZ template "
+        "with {z}, {x} and {y} (optionally {s} as the first part of the host name), or a WMTS GetTile "
+        "template (KVP or REST) with {TileMatrix}, {TileRow} and {TileCol} in a Web Mercator "
+        "(EPSG:3857, GoogleMapsCompatible) tile matrix set, such as GoogleMapsVL. Empty: no base map, "
+        "and no map asks anything of another site."))
+    basemap_attribution: str = Field("", description=(
+        "Credit of the base map shown on every map (plain text; required with OBMI_BASEMAP_URL), e.g. "
+        "`Basiskaart © Digitaal Vlaanderen (GRB)`."))
+    basemap_opacity: float = Field(1.0, ge=0.1, le=1.0, description=(
+        "Opacity of the base map, 0.1 to 1 (lower to let a busy map recede behind the figures)."))
 
     # --- open data: the DCAT-AP catalogue (/catalog.ttl) ---------------------------------------
     catalog_publisher: str = Field("", description=(
@@ -121,6 +152,15 @@ class Settings(BaseSettings):
     cookie_secure: Literal["auto", "always", "never"] = Field("auto", description=(
         "`Secure` flag on cookies: auto (when the request came over HTTPS, and always in "
         "production), always, or never (plain-HTTP development only)."))
+    trusted_proxies: str = Field("", description=(
+        "Addresses or networks of the reverse proxies in front of OBMi (e.g. `127.0.0.1` or "
+        "`10.0.0.0/8,::1`), separated by commas: only from them are `X-Forwarded-Proto` (HTTPS, hence "
+        "Secure cookies and HSTS) and `X-Forwarded-For` (the client's address for sign-in lockouts and "
+        "rate limits) believed. Empty: no proxy is trusted."))
+    embed_hosts: str = Field("", description=(
+        "Sites that may show OBMi's pages in a frame (stories embedded in a city's website), as origins "
+        "separated by commas, e.g. `https://www.gent.be,https://*.stad.gent`; the Content-Security-Policy's "
+        "frame-ancestors. Empty: only OBMi itself."))
     login_max_failures_account: int = Field(5, ge=1, description=(
         "Failed sign-ins for one account within the lockout window before it is locked."))
     login_max_failures_address: int = Field(20, ge=1, description=(
@@ -190,6 +230,19 @@ class Settings(BaseSettings):
             raise ValueError("expected a colour like #00539b")
         return value.lower()
 
+    @field_validator("basemap_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            check_tile_template(value)
+        return value
+
+    @field_validator("basemap_attribution")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return " ".join(value.split())
+
     @field_validator("catalog_contact_email")
     @classmethod
     def _email(cls, value: str) -> str:
@@ -197,6 +250,27 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
             raise ValueError("expected an e-mail address like opendata@stad.be")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        items = [v.strip() for v in value.replace(" ", ",").split(",") if v.strip()]
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/8)") from None
+        return ",".join(dict.fromkeys(items))
+
+    @field_validator("embed_hosts")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        items = [v.strip().rstrip("/").lower() for v in value.replace(" ", ",").split(",") if v.strip()]
+        for item in items:
+            if not re.fullmatch(r"https?://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?", item):
+                raise ValueError(f"{item!r} is not an origin like https://www.gent.be or https://*.stad.gent "
+                                 "(scheme and host, no path)")
+        return ",".join(dict.fromkeys(items))
 
     @field_validator("catalog_publisher_uri", "catalog_licence")
     @classmethod
@@ -221,6 +295,15 @@ class Settings(BaseSettings):
     @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer and self.oidc_client_id)
+
+    @property
+    def basemap(self) -> dict[str, Any] | None:
+        """The base map as the maps' script takes it (body[data-basemap], static/basemap.js): a
+        Leaflet tile template, its credit and opacity; None when there is none."""
+        if not self.basemap_url:
+            return None
+        return {"url": leaflet_template(self.basemap_url), "attribution": self.basemap_attribution,
+                "opacity": self.basemap_opacity}
 
 
 def env_name(field: str) -> str:
@@ -255,6 +338,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     finally:
         _ENVIRON.reset(token)
     errors.update(_secret_problems(settings))
+    errors.update(_threshold_problems(settings))
+    errors.update(_basemap_problems(settings))
     if errors:
         raise ValidationError("invalid settings", errors)
     return settings
@@ -266,7 +351,90 @@ def _secret_problems(settings: Settings) -> dict[str, list[str]]:
     secret = settings.secret_key.get_secret_value()
     if secret == DEV_SECRET:
         return {"OBMI_SECRET_KEY": [f"the default secret may not be used in {settings.environment}"]}
+    size = len(secret.encode("utf-8"))
+    if size < MIN_SECRET_LENGTH:
+        return {"OBMI_SECRET_KEY": [f"must be at least {MIN_SECRET_LENGTH} bytes outside development, this one has "
+                                    f"{size} (make one with `openssl rand -hex 32`)"]}
+    bits = estimated_entropy_bits(secret)
+    if settings.environment == "production" and bits < MIN_SECRET_BITS:
+        return {"OBMI_SECRET_KEY": [f"does not look random: about {bits:.0f} bits of randomness, production needs "
+                                    f"at least {MIN_SECRET_BITS} (make one with `openssl rand -hex 32`)"]}
+    return {}
+
+
+def estimated_entropy_bits(text: str) -> float:
+    """The randomness of `text` as its length times the Shannon entropy of its characters: 0 for
+    "xxxx…", ≥ 225 for `openssl rand -hex 32`, ≈ 125 for `openssl rand -hex 16` (16 bytes)."""
+    counts = Counter(text)
+    return sum(n * math.log2(len(text) / n) for n in counts.values())
+
+
+def _threshold_problems(settings: Settings) -> dict[str, list[str]]:
+    threshold = settings.default_threshold
+    if threshold >= MIN_THRESHOLD:
+        return {}
+    if settings.allow_low_threshold:
+        log.warning("OBMI_DEFAULT_THRESHOLD is %s, below %s, allowed by OBMI_ALLOW_LOW_THRESHOLD: counts of indicators "
+                    "without a threshold of their own are published however small", threshold, MIN_THRESHOLD)
+        return {}
+    return {"OBMI_DEFAULT_THRESHOLD": [
+        f"must be at least {MIN_THRESHOLD}: {threshold} would publish every small count unprotected (only for data "
+        "that is not about people, set OBMI_ALLOW_LOW_THRESHOLD=true as well)"]}
+    secret = settings.secret_key.get_secret_value()
+    if secret == DEV_SECRET:
+        return {"OBMI_SECRET_KEY": [f"the default secret may not be used in {settings.environment}"]}
     if len(secret) < MIN_SECRET_LENGTH:
         return {"OBMI_SECRET_KEY": [f"must be at least {MIN_SECRET_LENGTH} characters outside development "
                                     "(e.g. `openssl rand -hex 32`)"]}
+    return {}
+
+
+# --- the base map's tile address ------------------------------------------------------------
+# Leaflet fills {z}, {x}, {y} (and {-y}: TMS rows, {s}: subdomain, {r}: "@2x" on sharp screens).
+# A WMTS template names the same three by WMTS's words; in a Web Mercator matrix set whose
+# matrices are numbered by zoom level (GoogleMapsCompatible, GoogleMapsVL) they are the same.
+LEAFLET_PLACEHOLDERS = frozenset({"z", "x", "y", "-y", "s", "r"})
+WMTS_PLACEHOLDERS = {"TileMatrix": "z", "TileRow": "y", "TileCol": "x"}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def leaflet_template(url: str) -> str:
+    """A tile address with WMTS placeholders written as Leaflet's ({TileMatrix} → {z}, …)."""
+    return _PLACEHOLDER.sub(lambda m: "{" + WMTS_PLACEHOLDERS.get(m.group(1), m.group(1)) + "}", url)
+
+
+def check_tile_template(url: str) -> None:
+    """Refuse (ValueError, in words) what Leaflet cannot fill in or what is not an http(s) address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", url):
+        raise ValueError("expected an http(s) address, e.g. https://tiles.example.org/{z}/{x}/{y}.png")
+    bare_host = parts.netloc.rsplit("@", 1)[-1].removeprefix("{s}.")
+    if not bare_host or "{" in bare_host or "}" in bare_host:
+        raise ValueError("only {s} may stand in the host name, as its first part: https://{s}.tiles.example.org/…")
+    names = set(_PLACEHOLDER.findall(url))
+    unknown = sorted(names - LEAFLET_PLACEHOLDERS - set(WMTS_PLACEHOLDERS))
+    if unknown:
+        raise ValueError(f"unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}: write the value itself "
+                         "(e.g. TILEMATRIXSET=GoogleMapsVL); known are {z} {x} {y} {s} or {TileMatrix} {TileRow} "
+                         "{TileCol}")
+    filled = {WMTS_PLACEHOLDERS.get(n, n) for n in names}
+    if not {"z", "x"} <= filled or not filled & {"y", "-y"}:
+        raise ValueError("a tile address needs {z}, {x} and {y} (XYZ) or {TileMatrix}, {TileCol} and {TileRow} "
+                         "(WMTS)")
+
+
+def basemap_origin(settings: Settings) -> str | None:
+    """Where the base map's tiles come from, as a Content-Security-Policy source for `img-src`
+    (`https://tiles.example.org`, `https://*.tile.example.org` with {s}); None without a base map."""
+    if not settings.basemap_url:
+        return None
+    parts = urlsplit(settings.basemap_url)
+    host = parts.netloc.rsplit("@", 1)[-1].replace("{s}", "*")
+    return f"{parts.scheme}://{host}"
+
+
+def _basemap_problems(settings: Settings) -> dict[str, list[str]]:
+    if settings.basemap_url and not settings.basemap_attribution:
+        return {"OBMI_BASEMAP_ATTRIBUTION": ["a base map (OBMI_BASEMAP_URL) must name its source: set its credit, "
+                                             "e.g. `Basiskaart © Digitaal Vlaanderen (GRB)`"]}
     return {}

@@ -167,6 +167,8 @@ PERMISSIONS: dict[str, Permission] = {p.name: p for p in (
        "Import indicator definitions (each indicator also needs indicator.write)."),
     _p("indicator.write", writes_indicator, "write", "Change one indicator's definition or data."),
     _p("imports.read", organisation_role(*_ANALYSTS), "read", "See import runs and their rejected rows."),
+    _p("imports.cleanup", administrator, "write",
+       "Mark import runs whose process is gone (killed, crashed) as interrupted."),
     _p("reports.export", organisation_role(*_ANALYSTS), "read", "Write report files (PDF fact sheets) on this machine."),
     _p("warehouse.export", organisation_role(*_ANALYSTS, Role.EDITOR), "write",
        "Write the warehouse (star schema as Parquet) on this machine: audience public, or internal (what the "

@@ -6,6 +6,7 @@ denominator, n, ci_low, ci_high, status. CSV may use `,` `;` tab or `|` and Dutc
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -17,9 +18,11 @@ from obmi.geo.codes import normalise_code
 from obmi.imports import staging
 from obmi.imports.readers import read_table
 from obmi.imports.runs import ImportResult, ImportStats, WriteUnit, file_sha256, run_import
+from obmi.imports.sheets import width_problem
 from obmi.indicators.catalogue import Indicator, load_catalogue
 from obmi.indicators.observation import NO_VALUE_STATUSES, Observation, Status
 from obmi.indicators.periods import parse_period
+from obmi.indicators.values import finite_problem, value_problem
 from obmi.store.tables import area_level
 
 REQUIRED = ("indicator", "area", "period", "value")
@@ -31,33 +34,46 @@ _DUTCH = re.compile(r"^-?\d{1,3}(\.\d{3})+,\d+$|^-?\d{1,3}(\.\d{3}){2,}$|^-?\d+,
 
 
 def parse_number(raw: object) -> float | None:
-    """123.4, 1234, '1.234,5' or '1234,5' (Dutch Excel) → float; '' → None; else ValueError."""
+    """123.4, 1234, '1.234,5' or '1234,5' (Dutch Excel) → float; '' → None; else ValueError —
+    also for what is no finite number (NaN, infinity, an integer beyond float: a Parquet NaN too)."""
     if raw is None:
         return None
     if isinstance(raw, bool):
         raise ValueError(f"{raw!r} is not a number")
-    if isinstance(raw, (int, float)):
-        return float(raw)
-    text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
-    if text == "":
-        return None
-    if _DUTCH.match(text):
-        text = text.replace(".", "").replace(",", ".")
+    if isinstance(raw, (int, float)):  # a cell of a workbook or a Parquet file
+        number: str | int | float = raw
+    else:
+        text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+        if text == "":
+            return None
+        number = text.replace(".", "").replace(",", ".") if _DUTCH.match(text) else text
     try:
-        value = float(text)
-    except ValueError:
+        value = float(number)
+    except (ValueError, OverflowError):
         raise ValueError(f"{raw!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise ValueError(f"{raw!r} is not a number")
     return value
 
 
-def checked_value(ind: Indicator, value: float) -> float:
-    """A delivered value, refused when it cannot be one: a count is whole and not negative
-    (parse_number has already refused what is not finite)."""
-    if ind.is_count and (value < 0 or not float(value).is_integer()):
-        raise ValueError(f"{ind.code} is a count: {value!r} is not a whole number ≥ 0")
-    return value
+def checked_numbers(ind: Indicator, numbers: dict[str, float | None]) -> dict[str, float | None]:
+    """The value under the indicator's rules (obmi.indicators.values), the other numbers
+    (numerator, denominator, n, confidence bounds) finite and storable."""
+    for name, number in numbers.items():
+        if number is None:
+            continue
+        problem = value_problem(ind, number) if name == "value" else finite_problem(number)
+        if problem:
+            raise ValueError(f"{ind.code}: {problem}" if name == "value" else f"{name}: {problem}")
+    return numbers
+
+
+def _number(get, name: str) -> float | None:
+    """A number of the row; a bad one other than the value is named by its column."""
+    try:
+        return parse_number(get(name))
+    except ValueError as exc:
+        raise ValueError(str(exc) if name == "value" else f"{name}: {exc}") from None
 
 
 def _columns(header: list[str], default_level: str | None) -> dict[str, int]:
@@ -71,9 +87,13 @@ def _columns(header: list[str], default_level: str | None) -> dict[str, int]:
 
 
 def _row(line: int, values: tuple, cols: dict[str, int], default_level: str | None,
-         catalogue: dict, levels: set[str]) -> staging.StagedRow:
+         catalogue: dict, levels: set[str], width: int) -> staging.StagedRow:
     def get(name):
         return values[cols[name]] if name in cols and cols[name] < len(values) else None
+
+    ragged = width_problem(values, width)
+    if ragged:
+        raise ValueError(ragged)
 
     code = str(get("indicator") or "").strip()
     ind = catalogue.get(code)
@@ -91,13 +111,12 @@ def _row(line: int, values: tuple, cols: dict[str, int], default_level: str | No
     status = str(get("status") or "final").strip().lower()
     if status not in STATUSES:
         raise ValueError(f"status {status!r} must be one of {', '.join(STATUSES)}")
-    numbers = {name: parse_number(get(name)) for name in ("value", "numerator", "denominator", "n", "ci_low", "ci_high")}
+    numbers = {name: _number(get, name) for name in ("value", "numerator", "denominator", "n", "ci_low", "ci_high")}
     if numbers["value"] is None and status not in NO_VALUE_STATUSES:
         raise ValueError("value is empty (give a status such as missing or suppressed for an empty value)")
     if status in NO_VALUE_STATUSES:
         numbers["value"] = None
-    elif numbers["value"] is not None:
-        numbers["value"] = checked_value(ind, numbers["value"])
+    checked_numbers(ind, numbers)
     if ind.aggregation == "ratio" and not ind.numerator and numbers["value"] is not None \
             and (numbers["numerator"] is None or numbers["denominator"] is None):
         raise ValueError(f"{code} is a ratio: give numerator and denominator so it can be aggregated")
@@ -136,9 +155,10 @@ def import_observations(unit: WriteUnit, path: Path, *, level: str | None = None
         for line, values in rows:
             stats.rows_in += 1
             try:
-                staged.append(_row(line, values, cols, level, catalogue, levels))
+                staged.append(_row(line, values, cols, level, catalogue, levels, len(header)))
             except ValueError as exc:
                 rejected.append((line, str(exc)))
+        stats.notes += rows.notes
         if stats.rows_in == 0:
             raise ValidationError(f"{path.name}: no data rows")
         require_writable(unit, staged, catalogue)

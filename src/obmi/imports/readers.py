@@ -1,9 +1,9 @@
 """Import readers, registered through the `obmi_import_readers` hook. A reader names its import
 kind, says which files it accepts, and reads one into what that kind's import consumes:
 
-    table      (header, rows with line numbers): the long format
+    table      (header, rows with line numbers: obmi.imports.sheets.Rows): the long format
     swing      a Swing upload: every sheet (obmi.imports.swing.Sheet)
-    statbel    a Statbel open-data file: (layout, pyarrow table, typed)
+    statbel    a Statbel open-data file: obmi.imports.statbel.StatbelFile (layout, pyarrow table, …)
     catalogue  indicator definitions: [(line or item, mapping)]
     geo        a folder of area definitions, aggregation tables and shapefiles: GeoBundle
     plan       a plan file (obmi.plans.readers): PlanDraft
@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from obmi.errors import ValidationError
 from obmi.hookspecs import hookimpl
+from obmi.imports.sheets import Rows
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,11 @@ def reader_for(kind: str, path: Path, *, refusal: str = "not a file this import 
     raise ValidationError(f"{path.name}: {refusal} (expected one of — {known})")
 
 
-def read_table(path: Path) -> tuple[list[str], Any]:
-    """(header, iterator of (line number, row values)) from any registered table reader."""
-    return reader_for("table", path).read(path)
+def read_table(path: Path) -> tuple[list[str], Rows]:
+    """(header, iterator of (line number, row values)) from any registered table reader; its
+    `notes` say what reading noticed (a CSV's encoding), for the import report."""
+    header, rows = reader_for("table", path).read(path)
+    return header, rows if isinstance(rows, Rows) else Rows(rows)
 
 
 def _table_readers() -> list[ImportReader]:

@@ -3,6 +3,11 @@
 `run_import` records an `import_run` row in a transaction of its own (so a failed or dry run
 stays logged), then does the work in the operation's transaction: any error rolls all of it
 back, and the run is then marked failed with its rejected rows.
+
+A process killed mid-import (kill -9, a crash, a reboot) cannot mark its run: the work is rolled
+back with its transaction, but the run stays `running`. So each run records its process (host,
+pid, start time), and the next import — or `obmi imports --cleanup` — marks the runs whose
+process is gone `interrupted`.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, ContextManager, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterable, Iterator, Mapping, Protocol
 
 from sqlalchemy import Connection, func, insert, or_, select, true, update
 
 from obmi.errors import ImportRejected, NotFound, ObmiError
+from obmi.imports.processes import ProcessId, is_gone, this_process
 from obmi.store.tables import import_run, rejected_row
+from obmi.timeutil import as_utc
 
 if TYPE_CHECKING:
     from obmi.auth.actor import Actor
@@ -114,9 +121,14 @@ def run_import(unit: WriteUnit, *, kind: str, file_name: str, sha256: str,
                work: Callable[[Connection, int], ImportStats]) -> ImportResult:
     actor = unit.actor
     with unit.autonomous() as side:
+        mark_interrupted(side)  # the next start of an import tidies up after killed ones
+    process = this_process()
+    with unit.autonomous() as side:
         run_id = side.execute(insert(import_run).values(
             kind=kind, file_name=file_name[:500], sha256=sha256, user=actor.label[:100], user_id=actor.user_id,
-            organisation=actor.organisation, started=_now(), status="running", message="")).inserted_primary_key[0]  # type: ignore[index]
+            organisation=actor.organisation, started=_now(), status="running", message="",
+            process_host=process.host, process_id=process.pid,
+            process_started=process.started)).inserted_primary_key[0]  # type: ignore[index]
     outcome: dict[str, ImportStats] = {}
 
     def on_rollback(exc: BaseException | None) -> None:
@@ -167,6 +179,43 @@ def _record_failure(conn: Connection, run_id: int, message: str, rejected: list[
             {"import_id": run_id, "line": line, "reason": reason} for line, reason in rejected])
 
 
+# --- runs whose process is gone ---------------------------------------------------------------
+
+def interrupted_runs(conn: Connection) -> list[dict]:
+    """Runs still `running` whose process has ended without finishing them (killed, crashed, a
+    reboot). Runs of another host, and runs from before processes were recorded, cannot be judged
+    from here and are not among them."""
+    rows = conn.execute(select(import_run.c.id, import_run.c.process_host, import_run.c.process_id,
+                               import_run.c.process_started)
+                        .where(import_run.c.status == "running", import_run.c.process_id.is_not(None)))
+    return [dict(r._mapping) for r in rows if process_gone(r._mapping)]
+
+
+def process_gone(run: Mapping[Any, Any]) -> bool | None:
+    """Whether the process of a run has ended (None: not recorded, or another host's)."""
+    if run["process_id"] is None:
+        return None
+    return is_gone(ProcessId(run["process_host"] or "", run["process_id"], as_utc(run["process_started"])))
+
+
+def mark_interrupted(conn: Connection) -> list[int]:
+    """Mark the interrupted runs `interrupted` (their work was rolled back with their transaction);
+    returns their ids."""
+    marked = []
+    for run in interrupted_runs(conn):
+        started = run["process_started"]
+        since = f", started {as_utc(started):%Y-%m-%d %H:%M:%S} UTC" if started else ""
+        message = (f"interrupted: its process (pid {run['process_id']}{since}) ended "
+                   "before the import finished, so nothing of it was stored; import the file again")
+        done = conn.execute(update(import_run).where(import_run.c.id == run["id"], import_run.c.status == "running")
+                            .values(status="interrupted", finished=_now(), message=message))
+        if done.rowcount:
+            marked.append(run["id"])
+    if marked:
+        log.warning("import runs interrupted", extra={"import_ids": marked})
+    return marked
+
+
 def _visible_runs(organisation: str | None, everything: bool):
     """Runs an actor may see: administrators all; others those of their organisation (and the
     shared-data runs of no organisation, which concern everyone)."""
@@ -180,14 +229,25 @@ def list_runs(conn: Connection, *, organisation: str | None, everything: bool, l
     where = _visible_runs(organisation, everything)
     total = conn.execute(select(func.count()).select_from(import_run).where(where)).scalar_one()
     rows = conn.execute(select(import_run).where(where).order_by(import_run.c.id.desc()).limit(limit).offset(offset))
-    return [dict(r._mapping) for r in rows], total
+    return [_with_liveness(r._mapping) for r in rows], total
 
 
 def get_run(conn: Connection, run_id: int) -> dict:
     row = conn.execute(select(import_run).where(import_run.c.id == run_id)).first()
     if row is None:
-        raise NotFound(f"unknown import {run_id}")
-    return dict(row._mapping)
+        raise NotFound(f"no import run {run_id}")
+    return _with_liveness(row._mapping)
+
+
+PROCESS_COLUMNS = ("process_host", "process_id", "process_started")
+
+
+def _with_liveness(row: Mapping[Any, Any]) -> dict:
+    """The run as readers see it: for a `running` one whether its process is gone (not yet marked
+    interrupted); the process itself (host name, pid) is the administrator's business."""
+    run = {k: v for k, v in row.items() if k not in PROCESS_COLUMNS}
+    run["process_gone"] = process_gone(row) if row["status"] == "running" else None
+    return run
 
 
 def rejected_rows(conn: Connection, run_id: int) -> list[tuple[int, str]]:

@@ -6,15 +6,22 @@
 
 The files cover all of Belgium with the municipality codes of their year. Rows of regions that
 have no areas in this instance's geography (e.g. Wallonia in a Flemish instance, told by the
-file's own region column) are skipped by that rule and reported. Within covered regions a
-malformed or unknown code, a non-numeric measure or a duplicate row fails the whole import.
-Reading and grouping is columnar (pyarrow), so a 450,000-row file imports in about a second.
+file's own region column) are skipped by that rule and reported. Within covered regions the whole
+import fails, each bad row named by its line, on: a malformed or unknown code, a duplicate row, a
+measure that is empty, no number, not finite, too large to store, a count that is negative or not
+whole, an area that is negative; in a file of one year (the population and land-use files, whose
+name says the year) a row of another year — unless `allow_mixed_years`; and a municipality total
+outside the indicator's range (obmi.indicators.values). A file the CSV parser cannot read (a
+ragged row, an unclosed quote, a line of megabytes) is refused with the lines at fault.
+Reading and grouping is columnar (pyarrow), so a 450,000-row file imports in about a second; the
+slower checks that name lines only run on a file that has a problem.
 """
 
 from __future__ import annotations
 
-import gzip
-from dataclasses import dataclass
+import re
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -29,12 +36,16 @@ from obmi.errors import ImportRejected, ValidationError
 from obmi.imports import staging
 from obmi.imports.readers import reader_for
 from obmi.imports.runs import ImportResult, ImportStats, WriteUnit, file_sha256, run_import
-from obmi.indicators.catalogue import load_builtin, upsert_indicators
+from obmi.imports.sheets import encoding_note
+from obmi.imports.statbel_text import diagnose, header_of, pyarrow_encoding, text_encoding
+from obmi.indicators.catalogue import load_builtin, load_catalogue, upsert_indicators
 from obmi.indicators.observation import Observation
+from obmi.indicators.values import COUNT_RULE, MAX_MAGNITUDE, finite_problem, value_problem
 from obmi.store.tables import area, area_link
 
 MUNICIPALITY, REGION, YEAR, NAME = "CD_MUNTY_REFNIS", "CD_RGN_REFNIS", "CD_YEAR", "TX_MUNTY_DESCR_NL"
 Grouper = Callable[[pa.Table], dict[str, pa.Table]]  # indicator code → table(code, year, value)
+Rejected = list[tuple[int, str]]
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,26 @@ class Layout:
     keys: tuple[str, ...]  # one row per key (duplicates are rejected)
     measures: tuple[str, ...]
     group: Grouper
+    one_year: bool = True  # the file holds one year (named in the file name); income files hold several
+
+    @property
+    def numeric(self) -> tuple[str, ...]:
+        """Measures and numeric keys: read as numbers and checked."""
+        return self.measures + tuple(k for k in self.keys if k in NUMERIC_KEYS)
+
+    @property
+    def columns(self) -> frozenset[str]:
+        """Every column the import needs."""
+        return frozenset(self.keys) | frozenset(self.measures) | self.signature | {YEAR, REGION}
+
+
+@dataclass(frozen=True)
+class StatbelFile:
+    """What the reader hands the import: the layout, the table and what reading noticed."""
+    layout: Layout
+    table: pa.Table
+    typed: bool  # False: some measure did not parse as a number, every column is text
+    notes: list[str] = field(default_factory=list)
 
 
 def _sums_by_municipality(table: pa.Table, measures: dict[str, pa.Array]) -> dict[str, pa.Table]:
@@ -92,38 +123,88 @@ def _land_use(t: pa.Table) -> dict[str, pa.Table]:
     })
 
 
+NUMERIC_KEYS = frozenset({"CD_AGE"})
 LAYOUTS = (
     Layout("TF_SOC_POP_STRUCT", frozenset({MUNICIPALITY, "CD_SEX", "CD_NATLTY", "CD_AGE", "MS_POPULATION"}),
            (MUNICIPALITY, YEAR, "CD_SEX", "CD_NATLTY", "CD_CIV_STS", "CD_AGE"), ("MS_POPULATION",), _population),
     Layout("TF_PSNL_INC_TAX_MUNTY", frozenset({MUNICIPALITY, "MS_TOT_NET_TAXABLE_INC", "MS_TOT_RESIDENTS"}),
            (MUNICIPALITY, YEAR), ("MS_NBR_NON_ZERO_INC", "MS_NBR_ZERO_INC", "MS_TOT_NET_TAXABLE_INC",
-                                  "MS_TOT_RESIDENTS"), _income),
+                                  "MS_TOT_RESIDENTS"), _income, one_year=False),
     Layout("TF_EAE_LAND_OCCUPTN", frozenset({MUNICIPALITY, "CD_RUB_LVL_1", "CD_RUB_LVL_2", "MS_TOT_SUR"}),
            (MUNICIPALITY, YEAR, "CD_RUB_LVL_3"), ("MS_TOT_SUR",), _land_use),
 )
-INTEGER_COLUMNS = {"MS_POPULATION", "CD_AGE", "MS_NBR_NON_ZERO_INC", "MS_NBR_ZERO_INC", "MS_TOT_RESIDENTS"}
+# Counts (and the age in years): whole numbers ≥ 0. Surfaces (ha): ≥ 0. Income amounts may be negative.
+INTEGER_COLUMNS = frozenset({"MS_POPULATION", "CD_AGE", "MS_NBR_NON_ZERO_INC", "MS_NBR_ZERO_INC", "MS_TOT_RESIDENTS"})
+NON_NEGATIVE_COLUMNS = INTEGER_COLUMNS | {"MS_TOT_SUR"}
+_YEAR_IN_NAME = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 
-def _header(path: Path) -> list[str]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig") as handle:
-            return [c.strip() for c in handle.readline().rstrip("\r\n").split("|")]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"{path.name}: cannot read the file ({exc})") from None
-
+# --- reading ------------------------------------------------------------------------------------
 
 def has_layout(path: Path, layout: Layout) -> bool:
     """The reader test of the import-reader hook: the file's header carries the layout's columns."""
     if path.is_dir():
         return False
-    return layout.signature | {YEAR, REGION} <= set(_header(path))
+    return layout.signature | {YEAR, REGION} <= set(header_of(path))
 
 
-def read_file(path: Path, layout: Layout) -> tuple[Layout, pa.Table, bool]:
-    table, typed = _read_checked(path, layout)
-    return layout, table, typed
+def read_file(path: Path, layout: Layout) -> StatbelFile:
+    header = header_of(path)
+    missing = sorted(layout.columns - set(header))
+    if missing:
+        raise ValidationError(f"{path.name}: the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                              f"{'are' if len(missing) > 1 else 'is'} missing (a {layout.name} file has "
+                              f"{', '.join(sorted(layout.columns))})")
+    try:
+        return _read_checked(path, layout, header, "utf-8")
+    except UnicodeError:  # raised by _read_checked when pyarrow finds the text is not UTF-8
+        encoding = text_encoding(path)
+    if encoding == "utf-8":  # pyarrow and Python disagree: say so rather than guess
+        raise ValidationError(f"{path.name}: cannot be read as UTF-8 text")
+    read = _read_checked(path, layout, header, encoding)
+    read.notes.append(encoding_note(encoding) or "")
+    return read
 
+
+def _read(path: Path, layout: Layout, header: list[str], typed: bool, encoding: str) -> pa.Table:
+    """Codes as text, measures as numbers (fast path) — or, `typed=False`, everything as text so
+    that the measures that do not parse can be named by line. An empty cell is null (then refused)."""
+    columns = sorted((layout.columns | {NAME}) & set(header))
+    types = {c: (pa.int64() if c in INTEGER_COLUMNS else pa.float64()) if typed and c in layout.numeric
+             else pa.string() for c in columns}
+    convert = pacsv.ConvertOptions(include_columns=columns, column_types=types, strings_can_be_null=False,
+                                   null_values=[""])
+    return pacsv.read_csv(path, read_options=pacsv.ReadOptions(encoding=pyarrow_encoding(encoding)),
+                          parse_options=pacsv.ParseOptions(delimiter="|"), convert_options=convert)
+
+
+def _read_checked(path: Path, layout: Layout, header: list[str], encoding: str) -> StatbelFile:
+    """Typed when every measure parses, else as text; UnicodeError when the text is not UTF-8."""
+    try:
+        return StatbelFile(layout, _read(path, layout, header, True, encoding), True)
+    except pa.ArrowInvalid as exc:
+        if "conversion error" not in str(exc) or "invalid UTF8" in str(exc):
+            raise _unreadable(path, header, encoding, exc) from None
+    except OSError as exc:
+        raise ValidationError(f"{path.name}: cannot be read ({exc})") from None
+    try:
+        return StatbelFile(layout, _read(path, layout, header, False, encoding), False)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _unreadable(path, header, encoding, exc) from None
+
+
+def _unreadable(path: Path, header: list[str], encoding: str, exc: Exception) -> Exception:
+    """The parser's refusal, with the lines at fault when a line-by-line look finds them."""
+    if "invalid UTF8" in str(exc) and encoding == "utf-8":
+        return UnicodeError(str(exc))  # read_file reads it again in the encoding it has
+    problems = diagnose(path, encoding, len(header))
+    if problems:
+        return ImportRejected(f"{path.name}: cannot be read as a pipe-separated Statbel file, nothing imported",
+                              problems)
+    return ValidationError(f"{path.name}: cannot be read as a pipe-separated file ({exc})")
+
+
+# --- checking -----------------------------------------------------------------------------------
 
 def municipality_level(year: int) -> str:
     """Statbel codes follow the municipalities of the data year: mergers in 2019 and 2025."""
@@ -136,53 +217,6 @@ def covered_regions(conn: Connection) -> set[str]:
     rows = conn.execute(select(parent.c.code).join(area_link, area_link.c.parent_id == parent.c.id)
                         .where(parent.c.level == "gewest", area_link.c.relation == "parent").distinct())
     return {r.code for r in rows}
-
-
-def _read(path: Path, layout: Layout, typed: bool) -> pa.Table:
-    """Codes as text, measures as numbers (fast path). When a measure does not parse, the caller
-    re-reads with `typed=False` (everything as text) to name the bad lines."""
-    header = set(_header(path))
-    columns = sorted((set(layout.keys) | set(layout.measures) | layout.signature | {YEAR, REGION, NAME}) & header)
-    numeric = set(layout.measures) | ({"CD_AGE"} if "CD_AGE" in layout.keys else set())
-    types = {c: (pa.int64() if c in INTEGER_COLUMNS else pa.float64()) if typed and c in numeric else pa.string()
-             for c in columns}
-    options = pacsv.ConvertOptions(include_columns=columns, column_types=types, strings_can_be_null=False)
-    return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter="|"), convert_options=options)
-
-
-def _read_checked(path: Path, layout: Layout) -> tuple[pa.Table, bool]:
-    """(table, typed): typed is False when some measure is not a number."""
-    try:
-        return _read(path, layout, typed=True), True
-    except pa.ArrowInvalid as exc:
-        if "conversion error" not in str(exc):
-            raise ValidationError(f"{path.name}: cannot be read as a pipe-separated file ({exc})") from None
-    except OSError as exc:
-        raise ValidationError(f"{path.name}: cannot be read ({exc})") from None
-    try:
-        return _read(path, layout, typed=False), False
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise ValidationError(f"{path.name}: cannot be read as a pipe-separated file ({exc})") from None
-
-
-def _cast(table: pa.Table, column: str, rejected: list) -> pa.Table:
-    target = pa.int64() if column in INTEGER_COLUMNS else pa.float64()
-    text = table[column]
-    try:
-        return table.set_column(table.column_names.index(column), column, pc.cast(text, target))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    values: list[int | float | None] = []
-    for i, raw in enumerate(text.to_pylist()):
-        try:
-            number = float(raw)
-            values.append(int(number) if target == pa.int64() else number)
-            if target == pa.int64() and not number.is_integer():
-                raise ValueError
-        except (TypeError, ValueError):
-            values.append(None)
-            rejected.append((i + 2, f"{column}: {raw!r} is not a {'whole ' if target == pa.int64() else ''}number"))
-    return table.set_column(table.column_names.index(column), column, pa.array(values, target))
 
 
 def _skip_outside(table: pa.Table, covered: set[str], stats: ImportStats) -> tuple[pa.Table, pa.Array]:
@@ -200,40 +234,141 @@ def _skip_outside(table: pa.Table, covered: set[str], stats: ImportStats) -> tup
     return table.filter(inside), pc.indices_nonzero(inside)
 
 
-def _validate(table: pa.Table, layout: Layout, known: set[str], rows_index: pa.Array,
-              rejected: list, typed: bool) -> pa.Table:
-    def lines(mask) -> list[int]:
-        return [rows_index[i].as_py() + 2 for i in pc.indices_nonzero(mask).to_pylist()]
+class Lines:
+    """File line numbers of the rows kept (row 0 of the file is line 2, after the header)."""
 
+    def __init__(self, rows_index: pa.Array):
+        self.rows_index = rows_index
+
+    def of(self, row: int) -> int:
+        return self.rows_index[row].as_py() + 2
+
+    def where(self, mask) -> list[int]:
+        return [self.of(i) for i in pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()]
+
+
+def _check_codes(table: pa.Table, known: set[str], lines: Lines, rejected: Rejected) -> None:
     codes = table[MUNICIPALITY]
     malformed = pc.invert(pc.match_substring_regex(codes, r"^\d{5}$"))
     for i in pc.indices_nonzero(malformed).to_pylist():
-        rejected.append((rows_index[i].as_py() + 2, f"malformed municipality code {codes[i].as_py()!r}"))
+        rejected.append((lines.of(i), f"malformed municipality code {codes[i].as_py()!r}"))
     unknown = pc.and_(pc.invert(malformed), pc.invert(pc.is_in(codes, value_set=pa.array(sorted(known)))))
     for i in pc.indices_nonzero(unknown).to_pylist():
-        rejected.append((rows_index[i].as_py() + 2, f"unknown municipality code {codes[i].as_py()!r}"))
-    bad_year = pc.invert(pc.match_substring_regex(table[YEAR], r"^\d{4}$"))
-    for line in lines(bad_year):
+        rejected.append((lines.of(i), f"unknown municipality code {codes[i].as_py()!r}"))
+    for line in lines.where(pc.invert(pc.match_substring_regex(table[YEAR], r"^\d{4}$"))):
         rejected.append((line, "CD_YEAR is not a year"))
-    if not typed:
-        local: list = []
-        for column in layout.measures + (("CD_AGE",) if "CD_AGE" in layout.keys else ()):
-            table = _cast(table, column, local)
-        rejected += [(rows_index[line - 2].as_py() + 2, reason) for line, reason in local]
+
+
+def _check_year(path: Path, table: pa.Table, layout: Layout, allow_mixed: bool, lines: Lines,
+                rejected: Rejected, stats: ImportStats) -> None:
+    """A file of one year holds that year only: rows of another would publish partial totals. The
+    year is the one its name says, else that of most of its rows."""
+    if not layout.one_year:
+        return
+    years = Counter({d["values"]: d["counts"] for d in pc.value_counts(table[YEAR]).to_pylist()
+                     if re.fullmatch(r"\d{4}", d["values"])})
+    if len(years) <= 1:
+        return
+    if allow_mixed:
+        stats.notes.append("rows of several years imported (allow mixed years): "
+                           + ", ".join(f"{y}: {n} rows" for y, n in sorted(years.items())))
+        return
+    named = _YEAR_IN_NAME.search(path.name)
+    year, source = (named.group(0), "its name") if named and named.group(0) in years \
+        else (years.most_common(1)[0][0], "most of its rows")
+    other = pc.and_(pc.not_equal(table[YEAR], year), pc.match_substring_regex(table[YEAR], r"^\d{4}$"))
+    for i in pc.indices_nonzero(other).to_pylist():
+        rejected.append((lines.of(i), f"CD_YEAR {table[YEAR][i].as_py()} is not {year}, the year of the file "
+                                      f"(from {source}): a file holds one year, or import it with "
+                                      "--allow-mixed-years"))
+
+
+def _numbers(table: pa.Table, column: str, typed: bool, lines: Lines, rejected: Rejected
+             ) -> tuple[pa.ChunkedArray, set[int]]:
+    """The column as float64, and the rows whose text is no number (already rejected)."""
+    if typed:
+        return pc.cast(table[column], pa.float64()), set()
+    values: list[float | None] = []
+    unparsable: set[int] = set()
+    for i, raw in enumerate(table[column].to_pylist()):
+        try:
+            values.append(None if raw is None else float(raw))
+        except ValueError:
+            values.append(None)
+            unparsable.add(i)
+            rejected.append((lines.of(i), f"{column}: {raw!r} is not a number"))
+    return pa.chunked_array([pa.array(values, pa.float64())]), unparsable
+
+
+def _check_measure(table: pa.Table, column: str, typed: bool, lines: Lines, rejected: Rejected) -> pa.ChunkedArray:
+    """Every value present, finite, storable; counts whole, counts and areas ≥ 0. Vectorised: the
+    rows named are found with masks, only they are looked at one by one."""
+    numbers, unparsable = _numbers(table, column, typed, lines, rejected)
+    for i in pc.indices_nonzero(pc.is_null(numbers)).to_pylist():
+        if i not in unparsable:
+            rejected.append((lines.of(i), f"{column} is empty (every row needs a value)"))
+    bad = pc.or_(pc.invert(pc.is_finite(numbers)), pc.greater(pc.abs(numbers), MAX_MAGNITUDE))
+    if column in INTEGER_COLUMNS:
+        bad = pc.or_(bad, pc.not_equal(pc.floor(numbers), numbers))
+    if column in NON_NEGATIVE_COLUMNS:
+        bad = pc.or_(bad, pc.less(numbers, 0))
+    for i in pc.indices_nonzero(pc.fill_null(bad, False)).to_pylist():
+        rejected.append((lines.of(i), f"{column}: {_measure_problem(column, numbers[i].as_py())}"))
+    return numbers
+
+
+def _measure_problem(column: str, value: float) -> str:
+    problem = finite_problem(value)
+    if problem:
+        return problem
+    shown = f"{value:g}" if not float(value).is_integer() else f"{value:,.0f}"
+    rule = COUNT_RULE if column in INTEGER_COLUMNS else "a surface is 0 or more"
+    if column in INTEGER_COLUMNS and not float(value).is_integer():
+        return f"{shown} is not a whole number: {rule}"
+    return f"{shown} is negative: {rule}"
+
+
+def _check_measures(table: pa.Table, layout: Layout, typed: bool, lines: Lines, rejected: Rejected) -> pa.Table:
+    """The table with its numeric columns checked, and typed (int64 counts, float64 others)."""
+    for column in layout.numeric:
+        numbers = _check_measure(table, column, typed, lines, rejected)
+        if not typed and not rejected:
+            target = pa.int64() if column in INTEGER_COLUMNS else pa.float64()
+            table = table.set_column(table.column_names.index(column), column, pc.cast(numbers, target))
+    return table
+
+
+def _check_duplicates(table: pa.Table, layout: Layout, lines: Lines, rejected: Rejected) -> None:
     keys = table.select(list(layout.keys))
     # Dictionary-encoded keys group twice as fast as plain strings.
-    keys = pa.table({k: pc.dictionary_encode(keys[k]) if pa.types.is_string(keys[k].type) else keys[k] for k in layout.keys})
+    keys = pa.table({k: pc.dictionary_encode(keys[k]) if pa.types.is_string(keys[k].type) else keys[k]
+                     for k in layout.keys})
     keys = keys.append_column("_row", pa.array(range(keys.num_rows), pa.int64()))
     groups = keys.group_by(list(layout.keys)).aggregate([("_row", "count"), ("_row", "min")])
     dupes = groups.filter(pc.greater(groups["_row_count"], 1))
-    if dupes.num_rows:  # rare: find every repeated row, named by line, with its first occurrence
-        first_of = {tuple(r[k] for k in layout.keys): r["_row_min"] for r in dupes.to_pylist()}
-        for r in keys.to_pylist():
-            first = first_of.get(tuple(r[k] for k in layout.keys))
-            if first is not None and first != r["_row"]:
-                rejected.append((rows_index[r["_row"]].as_py() + 2,
-                                 f"duplicate of line {rows_index[first].as_py() + 2}"))
-    return table
+    if not dupes.num_rows:
+        return
+    # Rare: find every repeated row, named by line, with its first occurrence.
+    first_of = {tuple(r[k] for k in layout.keys): r["_row_min"] for r in dupes.to_pylist()}
+    for r in keys.to_pylist():
+        first = first_of.get(tuple(r[k] for k in layout.keys))
+        if first is not None and first != r["_row"]:
+            rejected.append((lines.of(r["_row"]), f"duplicate of line {lines.of(first)}"))
+
+
+def _check_totals(groups: dict[str, pa.Table], table: pa.Table, conn: Connection, lines: Lines,
+                  rejected: Rejected) -> None:
+    """Each municipality total within its indicator's range (obmi.indicators.values): rows that
+    are each fine may still add up to more than the catalogue allows, or than can be stored."""
+    catalogue = load_catalogue(conn)
+    for indicator, sums in groups.items():
+        ind = catalogue[indicator]
+        for code, year, value in zip(sums["code"].to_pylist(), sums["year"].to_pylist(), sums["value"].to_pylist()):
+            problem = value_problem(ind, float(value))
+            if problem:
+                rows = lines.where(pc.and_(pc.equal(table[MUNICIPALITY], code), pc.equal(table[YEAR], year)))
+                rejected.append((rows[0], f"{indicator} of municipality {code} in {year}, the sum of lines "
+                                          f"{rows[0]}–{rows[-1]} ({len(rows)} rows): {problem}"))
 
 
 def _staged(groups: dict[str, pa.Table]) -> list[staging.StagedRow]:
@@ -245,9 +380,23 @@ def _staged(groups: dict[str, pa.Table]) -> list[staging.StagedRow]:
     return rows
 
 
-def import_statbel_file(conn: Connection, run_id: int, path: Path, stats: ImportStats, changes: ChangeSet) -> None:
+# --- the import ---------------------------------------------------------------------------------
+
+def _refuse(path: Path, rejected: Rejected, stats: ImportStats) -> None:
+    if rejected:
+        rejected.sort()
+        raise ImportRejected(f"{path.name}: {len(rejected)} rows rejected, nothing imported",
+                             rejected[:staging.MAX_REJECTED], rows_in=stats.rows_in)
+
+
+def import_statbel_file(conn: Connection, run_id: int, path: Path, stats: ImportStats, changes: ChangeSet,
+                        *, allow_mixed_years: bool = False) -> None:
     reader = reader_for("statbel", path, refusal="not a known Statbel layout (pipe-separated, with Statbel's header)")
-    layout, table, typed = reader.read(path)
+    read: StatbelFile = reader.read(path)
+    layout, table = read.layout, read.table
+    if table.num_rows == 0:
+        raise ValidationError(f"{path.name}: no data rows")
+    stats.notes += read.notes
     counts, written = upsert_indicators(conn, load_builtin("statbel"), replace=False)
     if written:
         changes.catalogue = True
@@ -256,19 +405,23 @@ def import_statbel_file(conn: Connection, run_id: int, path: Path, stats: Import
     if not covered:
         raise ValidationError("the geography has no regions with areas: run `obmi import geo` first")
     table, rows_index = _skip_outside(table, covered, stats)
+    lines = Lines(rows_index)
     levels = {municipality_level(int(y)) for y in pc.unique(table[YEAR]).to_pylist() if str(y).isdigit()}
     known = {code for (_, code) in staging.area_ids(conn, levels or {"gemeente2018"})}
-    rejected: list[tuple[int, str]] = []
-    table = _validate(table, layout, known, rows_index, rejected, typed)
-    if rejected:
-        rejected.sort()
-        raise ImportRejected(f"{path.name}: {len(rejected)} rows rejected, nothing imported",
-                             rejected[:staging.MAX_REJECTED], rows_in=stats.rows_in)
-    staging.commit(conn, run_id, _staged(layout.group(table)), stats, rejected, path.name, changes)
+    rejected: Rejected = []
+    _check_codes(table, known, lines, rejected)
+    _check_year(path, table, layout, allow_mixed_years, lines, rejected, stats)
+    table = _check_measures(table, layout, read.typed, lines, rejected)
+    _check_duplicates(table, layout, lines, rejected)
+    _refuse(path, rejected, stats)
+    groups = layout.group(table)
+    _check_totals(groups, table, conn, lines, rejected)
+    _refuse(path, rejected, stats)
+    staging.commit(conn, run_id, _staged(groups), stats, rejected, path.name, changes)
     stats.rows_ok = table.num_rows  # source rows used (commit counts observations)
 
 
-def import_statbel(unit: WriteUnit, path: Path) -> ImportResult:
+def import_statbel(unit: WriteUnit, path: Path, *, allow_mixed_years: bool = False) -> ImportResult:
     """One Statbel file: one import run, in the transaction of the operation."""
     path = Path(path)
     if not path.exists():
@@ -276,7 +429,7 @@ def import_statbel(unit: WriteUnit, path: Path) -> ImportResult:
 
     def work(conn: Connection, run_id: int) -> ImportStats:
         stats = ImportStats()
-        import_statbel_file(conn, run_id, path, stats, unit.changes)
+        import_statbel_file(conn, run_id, path, stats, unit.changes, allow_mixed_years=allow_mixed_years)
         return stats
 
     return run_import(unit, kind="statbel", file_name=path.name, sha256=file_sha256([path]), work=work)

@@ -26,12 +26,14 @@ from obmi.auth.permissions import sees_indicator
 from obmi.errors import ImportRejected, ValidationError
 from obmi.geo.codes import normalise_code
 from obmi.imports import staging
-from obmi.imports.long_format import checked_value, parse_number, require_writable
+from obmi.imports.long_format import parse_number, require_writable
 from obmi.imports.readers import reader_for
 from obmi.imports.runs import ImportResult, ImportStats, WriteUnit, file_sha256, run_import
+from obmi.imports.sheets import width_problem
 from obmi.indicators.catalogue import Indicator, load_catalogue
 from obmi.indicators.observation import Observation, Status
 from obmi.indicators.periods import parse_period
+from obmi.indicators.values import check_value, value_problem
 from obmi.store.tables import area_level
 
 KEY_COLUMNS = ("period", "geolevel", "geoitem")
@@ -56,6 +58,7 @@ class Sheet:
     name: str
     header: list[str]
     rows: Iterator[tuple[int, tuple[Any, ...]]]
+    notes: list[str] = field(default_factory=list)  # what reading noticed (a CSV's encoding)
 
 
 @dataclass
@@ -110,7 +113,7 @@ def _body(table: list[list[Any]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
 def read_csv_sheet(path: Path) -> list[Sheet]:
     from obmi.imports.sheets import read_csv
     header, rows = read_csv(path)
-    return [Sheet(path.name, header, rows)]
+    return [Sheet(path.name, header, rows, rows.notes)]
 
 
 def layout(sheet: Sheet, catalogue: dict[str, Indicator]) -> Layout:
@@ -147,7 +150,7 @@ def _cell(raw: Any, ind: Indicator, options: SwingOptions) -> tuple[float | None
     special = SPECIAL_VALUES.get(value)
     if special is not None:
         return None if options.drop_special_values else (None, special)
-    return checked_value(ind, value), Status.FINAL
+    return check_value(ind, value), Status.FINAL
 
 
 def _records(sheet: Sheet, cols: Layout, catalogue: dict[str, Indicator], levels: set[str], options: SwingOptions,
@@ -156,6 +159,9 @@ def _records(sheet: Sheet, cols: Layout, catalogue: dict[str, Indicator], levels
     for line, values in sheet.rows:
         stats.rows_in += 1
         try:
+            ragged = width_problem(values, len(sheet.header))
+            if ragged:
+                raise ValueError(ragged)
             out += _row_records(sheet.name, line, values, cols, catalogue, levels, options, stats)
         except ValueError as exc:
             rejected.append((line, f"sheet {sheet.name}: {exc}"))
@@ -194,7 +200,8 @@ def _row_records(sheet: str, line: int, values: tuple[Any, ...], cols: Layout, c
 # --- resolving areas, duplicates ----------------------------------------------------------------
 
 def resolve(conn: Connection, records: list[Staged], options: SwingOptions, stats: ImportStats,
-            rejected: list[tuple[int, str]]) -> dict[tuple[str, int, str], staging.StagedRow]:
+            rejected: list[tuple[int, str]], catalogue: dict[str, Indicator]
+            ) -> dict[tuple[str, int, str], staging.StagedRow]:
     """{(indicator, area id, period): row}: unknown areas refused (or skipped on request),
     duplicates refused (or summed on request) — with sheet and line."""
     ids = staging.area_ids(conn, {r.level for r in records})
@@ -214,8 +221,13 @@ def resolve(conn: Connection, records: list[Staged], options: SwingOptions, stat
         if first is None:
             keyed[key] = rec
         elif options.sum_duplicates and first.obs.usable and rec.obs.usable:
-            keyed[key] = Staged(first.sheet, first.line, first.level, first.code,
-                                first.obs._replace(value=float(first.obs.value or 0) + float(rec.obs.value or 0)))
+            total = float(first.obs.value or 0) + float(rec.obs.value or 0)
+            problem = value_problem(catalogue[rec.obs.indicator], total)
+            if problem:  # two valid parts, one sum out of range (or too large to store)
+                rejected.append((rec.line, f"sheet {rec.sheet}: {rec.obs.indicator}: the sum with {first.where}: "
+                                           f"{problem}"))
+                continue
+            keyed[key] = Staged(first.sheet, first.line, first.level, first.code, first.obs._replace(value=total))
         else:
             why = "a special value cannot be summed" if options.sum_duplicates else "duplicate"
             rejected.append((rec.line, f"sheet {rec.sheet}: {why}: {rec.obs.indicator}, {rec.level} {rec.code}, "
@@ -259,6 +271,7 @@ def import_swing(unit: WriteUnit, path: Path, options: SwingOptions | None = Non
         stats, records = ImportStats(), []
         rejected: list[tuple[int, str]] = []
         for sheet in sheets:
+            stats.notes += sheet.notes
             cols = layout(sheet, catalogue)
             if cols.ignored:
                 stats.notes.append(f"sheet {sheet.name}: not indicator codes, ignored: {', '.join(cols.ignored)}")
@@ -268,7 +281,7 @@ def import_swing(unit: WriteUnit, path: Path, options: SwingOptions | None = Non
             records += _records(sheet, cols, catalogue, levels, chosen, stats, rejected)
         if stats.rows_in == 0:
             raise ValidationError(f"{path.name}: no data rows")
-        keyed = resolve(conn, records, chosen, stats, rejected)
+        keyed = resolve(conn, records, chosen, stats, rejected, catalogue)
         if rejected:
             rejected.sort()
             raise ImportRejected(f"{path.name}: {len(rejected)} rows rejected, nothing imported",

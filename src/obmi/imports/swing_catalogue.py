@@ -40,8 +40,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "round_off": ("roundoff", "afronding"),
     "threshold": ("threshold", "drempelwaarde", "drempel"),
     "threshold_indicator": ("thresholdindicator", "drempelonderwerp", "drempelindicator", "thresholdvariable"),
-    # Not a Swing field (Swing files its indicators in folders): OBMi's themes, if a city adds them.
+    # Not Swing fields (Swing files its indicators in folders and checks no ranges): OBMi's themes
+    # and the range a delivered value must lie in, if a city adds them.
     "themes": ("theme", "themes", "thema", "themas"),
+    "min": ("min", "minimum", "minimumwaarde", "ondergrens"),
+    "max": ("max", "maximum", "maximumwaarde", "bovengrens"),
 }
 _BY_HEADER = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
 SUFFIXES = (".xlsx", ".xlsm")  # workbooks; a .csv is a Swing table when its header says so
@@ -483,8 +486,21 @@ def map_row(line: int, cells: dict[str, tuple[str, Any]]) -> tuple[dict[str, Any
                 f"frequency {frequency}{flow.get(raw_period.lower(), '')}")
     if "free_text" in cells:
         row.add(column("free_text"), get("free_text"), "not imported (Swing's note on who loads and checks it)")
+    for bound in ("min", "max"):
+        if get(bound):
+            _bound(bound, get(bound), column(bound), item, row, problems)
     row.definition = item
     return item, row, problems
+
+
+def _bound(bound: str, raw: str, header: str, item: dict[str, Any], row: RowMapping, problems: list[str]) -> None:
+    number = _number(raw)
+    if number is None:
+        problems.append(f"{header} {raw!r} is not a number")
+        return
+    item[bound] = number
+    side = "below" if bound == "min" else "above"
+    row.add(header, raw, f"{bound} {_text(number)}: a delivered value {side} it is refused")
 
 
 def read_swing_table(path: Path) -> SwingTable:

@@ -7,6 +7,7 @@ are registered through the `obmi_aggregation_methods` hook; these are the built-
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -41,7 +42,16 @@ def combined_status(parts: Sequence[Observation]) -> str:
 
 
 def _sum(values: list[float | None]) -> float | None:
-    return None if any(v is None for v in values) else float(sum(values))  # type: ignore[arg-type]
+    """The total; None when a part is unknown, not finite, or the total overflows: a sum with an
+    infinity or a NaN in it is no total (imports refuse such values; this holds for old data too)."""
+    if any(v is None or not math.isfinite(v) for v in values):
+        return None
+    total = float(sum(values))  # type: ignore[arg-type]
+    return total if math.isfinite(total) else None
+
+
+def _finite(values: Values) -> bool:
+    return all(v is None or math.isfinite(v) for v in values.values())
 
 
 def _combine_sum(ind: Indicator, parts: Parts, weight_of: WeightOf) -> Values | None:
@@ -125,7 +135,7 @@ def combine(ind: Indicator, parts: Parts, weight_of: WeightOf, *, indicator: str
         status = Status.NOT_APPLICABLE if all(o.status == Status.NOT_APPLICABLE for _, o in parts) else Status.EMPTY
         return Observation(indicator, area_id, period, None, status, origin=origin)
     values = method_of(ind).combine(ind, counted, weight_of)
-    if values is None or values.get("value") is None:
-        return None
+    if values is None or values.get("value") is None or not _finite(values):
+        return None  # no method, built-in or a plugin's, may hand on an infinity or a NaN
     return Observation(indicator, area_id, period, status=combined_status([o for _, o in counted]),
                        origin=origin, **values)  # type: ignore[arg-type]

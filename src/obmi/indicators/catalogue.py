@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +59,10 @@ class Indicator(BaseModel):
     is_count: bool = False  # counts of people/households: protected by the privacy threshold
     threshold: int | None = None
     threshold_indicator: str | None = None
+    # The range a delivered value must lie in (obmi.indicators.values; unset: the default of the
+    # unit). Stored and exported (stored_row) but not part of as_row(), the published definition.
+    min: float | None = Field(None, exclude=True)
+    max: float | None = Field(None, exclude=True)
     levels: list[str] = Field(default_factory=list)
     frequency: str = "year"
     # Ownership and access (auth.permissions.Access): organisation code (None: shared by the
@@ -123,7 +128,12 @@ class Indicator(BaseModel):
                         visible_across_organisations=self.access == "public")
 
     def as_row(self) -> dict[str, Any]:
+        """The published definition (API, pages)."""
         return self.model_dump()
+
+    def stored_row(self) -> dict[str, Any]:
+        """Every field, as the store and catalogue files hold it."""
+        return {**self.model_dump(), "min": self.min, "max": self.max}
 
     def computation(self) -> tuple:
         return tuple(getattr(self, f) for f in COMPUTATION_FIELDS)
@@ -158,6 +168,7 @@ def validate(ind: Indicator, known: set[str], levels: set[str] | None = None) ->
         problems.append("decimals must be between 0 and 6")
     if ind.threshold is not None and ind.threshold < 0:
         problems.append("threshold must be 0 or more")
+    problems += _range_problems(ind)
     if ind.access not in ACCESS_LEVELS:
         problems.append(f"access {ind.access!r} must be one of {', '.join(ACCESS_LEVELS)}")
     if ind.access == "groups" and not ind.access_groups:
@@ -177,6 +188,16 @@ def validate(ind: Indicator, known: set[str], levels: set[str] | None = None) ->
         unknown = sorted((set(ind.levels) | ({ind.public_from_level} if ind.public_from_level else set())) - levels)
         if unknown:
             problems.append(f"unknown levels {', '.join(unknown)}")
+    return problems
+
+
+def _range_problems(ind: Indicator) -> list[str]:
+    problems = [f"{name} must be a finite number" for name in ("min", "max")
+                if getattr(ind, name) is not None and not math.isfinite(getattr(ind, name))]
+    if not problems and ind.min is not None and ind.max is not None and ind.min > ind.max:
+        problems.append(f"min {ind.min:g} is above max {ind.max:g}")
+    if not problems and ind.is_count and ind.min is not None and ind.min < 0:
+        problems.append("a count cannot be negative: min must be 0 or more")
     return problems
 
 
@@ -247,13 +268,13 @@ def upsert_indicators(conn: Connection, items: list[Indicator], *, replace: bool
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     written: list[tuple[Indicator | None, Indicator]] = []
     for ind in items:
-        row = ind.as_row()
+        row = ind.stored_row()
         old = existing.get(ind.code)
         if old is None:
             conn.execute(insert(indicator_table).values(**row, updated_at=now))
             counts["inserted"] += 1
             written.append((None, ind))
-        elif replace and old.as_row() != row:
+        elif replace and old.stored_row() != row:
             conn.execute(update(indicator_table).where(indicator_table.c.code == ind.code)
                          .values(**row, updated_at=now))
             counts["updated"] += 1
@@ -332,7 +353,7 @@ def build_indicators(raw_items: list[tuple[int, dict]], existing: set[str], leve
 
 
 def dump_catalogue(items: list[Indicator], fmt: str) -> str:
-    rows = [i.as_row() for i in sorted(items, key=lambda i: i.code)]
+    rows = [i.stored_row() for i in sorted(items, key=lambda i: i.code)]
     if fmt == "yaml":
         return yaml.safe_dump({"indicators": rows}, allow_unicode=True, sort_keys=False)
     if fmt == "csv":

@@ -8,6 +8,7 @@ Only `origin='source'` rows are delivered; everything else is recomputed here an
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -167,7 +168,7 @@ def compute_from_inputs(ind: Indicator, inputs: Mapping[str | Reference, dict[in
             numerator = refs[(ind.numerator, 0)][area_id].value  # type: ignore[index]
             denominator = refs[(ind.denominator, 0)][area_id].value  # type: ignore[index]
             value = numerator / denominator * ind.scale if denominator else None  # type: ignore[operator]
-        if value is not None:
+        if value is not None and math.isfinite(value):  # an overflow (1e200 * 1e200) is no value
             result[area_id] = Observation(ind.code, area_id, period, value, combined_status(parts),
                                           numerator, denominator, origin=Origin.DERIVED)
     return result

@@ -7,6 +7,7 @@ tuple is built several times faster than a dataclass. Reads fill in where the ar
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -75,6 +76,15 @@ class Observation(NamedTuple):
                              disclosure=reason or self.disclosure)
 
 
+def same_number(x: float, y: float) -> bool:
+    """Equal to 1e-9 relative. A value that is not finite is the same only as an identical
+    infinity: the relative tolerance of an infinity is infinite, so `5 → inf` would otherwise be
+    "unchanged", and NaN equals nothing."""
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return x == y
+    return abs(x - y) <= 1e-9 * max(1.0, abs(x), abs(y))
+
+
 def same_values(a: Observation, b: Observation) -> bool:
     """Equal status and values (floats to 1e-9 relative): a re-import that changes nothing
     writes nothing."""
@@ -82,10 +92,9 @@ def same_values(a: Observation, b: Observation) -> bool:
         return False
     for name in VALUE_FIELDS:
         x, y = getattr(a, name), getattr(b, name)
-        if isinstance(x, float) and isinstance(y, float):
-            # `not <=`: a NaN or infinite difference is a change, never "equal".
-            if not abs(x - y) <= 1e-9 * max(1.0, abs(x), abs(y)):
+        if x is None or y is None:
+            if x is not y:
                 return False
-        elif x != y:
+        elif not same_number(float(x), float(y)):
             return False
     return True

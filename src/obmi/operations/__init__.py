@@ -23,6 +23,14 @@ from obmi.operations.accounts import (
                                       set_password,
                                       update_user,
 )
+from obmi.operations.area_reports import (
+                                      area_report,
+                                      area_report_choices,
+                                      area_report_pdf,
+                                      check_area_report,
+                                      export_area_reports,
+                                      list_area_reports,
+)
 from obmi.operations.audit import AuditFilter, export_audit_csv, list_audit
 from obmi.operations.content import dashboard_view, list_dashboards, list_stories, story_view
 from obmi.operations.exchange import ExchangeView, ThemeView, exchange_tables, exchange_theme
@@ -55,6 +63,7 @@ from obmi.operations.followup import (
 )
 from obmi.operations.imports import (
                                       IMPORT_KINDS,
+                                      cleanup_imports,
                                       import_catalogue,
                                       import_details,
                                       import_geography,
@@ -106,6 +115,7 @@ from obmi.operations.statistics import (
                                       ObservationQuery,
                                       area_factsheet,
                                       area_geojson,
+                                      area_on_level,
                                       area_series,
                                       area_tree,
                                       export_catalogue,
@@ -129,6 +139,7 @@ from obmi.operations.system import (
                                       restore_database,
                                       upgrade_database,
 )
+from obmi.operations.tables import selection_table
 from obmi.operations.warehouse import WarehouseExport, export_warehouse
 
 __all__ = [
@@ -140,9 +151,9 @@ __all__ = [
     "list_plans", "list_reporting_periods", "plan_info", "plan_items", "plan_summary", "public_plan", "record_measurement",
     "save_status_update", "send_reminders", "submit_status_update", "update_item", "update_milestone",
     "AuditFilter", "IMPORT_KINDS", "ObservationQuery", "REGISTRY", "add_organisation", "add_user", "area_factsheet",
-    "area_geojson", "area_series", "level_mergers", "area_tree", "suggest_areas",
+    "area_geojson", "area_on_level", "area_series", "level_mergers", "area_tree", "suggest_areas",
     "authenticate_session", "authenticate_token", "backup_database", "change_password", "create_token",
-    "dashboard_view", "data_version", "database_status", "export_audit_csv", "export_catalogue",
+    "cleanup_imports", "dashboard_view", "data_version", "database_status", "export_audit_csv", "export_catalogue",
     "export_factsheets", "factsheet_pdf", "health", "identify_cli_user", "import_catalogue", "import_details",
     "import_geography", "import_kind", "import_observations", "import_statbel", "import_swing", "indicator_availability",
     "list_audit", "list_dashboards", "list_imports", "list_indicators", "list_levels", "list_operations",
@@ -151,10 +162,13 @@ __all__ = [
     "send_password_reset", "set_password", "story_view", "update_user", "upgrade_database",
     "WarehouseExport", "export_warehouse",
     "AreaItem", "list_areas",
+    "selection_table",
     "ExchangeView", "ThemeView", "exchange_tables", "exchange_theme",
     "ODataAnswer", "odata_model", "odata_read",
     "CatalogDocument", "catalog_document", "validate_catalog",
     "acknowledge_signal", "configure_signal_rule", "evaluate_signals", "list_signals", "signal_rules",
+    "area_report", "area_report_choices", "area_report_pdf", "check_area_report", "export_area_reports",
+    "list_area_reports",
     "add_report_section", "college_report", "decide_report_section", "list_report_sections", "opvolging_report",
     "save_report_section", "submit_report_section",
 ]

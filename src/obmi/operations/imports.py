@@ -25,9 +25,10 @@ def import_geography(unit: Unit, directory: Path) -> runs.ImportResult:
 
 
 @operation("shared_data.import")
-def import_statbel(unit: Unit, path: Path) -> runs.ImportResult:
-    """Import one Statbel open-data file (population, income tax, land use), recognised by header."""
-    return statbel.import_statbel(unit, Path(path))
+def import_statbel(unit: Unit, path: Path, *, allow_mixed_years: bool = False) -> runs.ImportResult:
+    """Import one Statbel open-data file (population, income tax, land use), recognised by header;
+    rows of another year than the file's are refused unless `allow_mixed_years`."""
+    return statbel.import_statbel(unit, Path(path), allow_mixed_years=allow_mixed_years)
 
 
 @operation("observations.import")
@@ -116,3 +117,12 @@ class ImportDetails:
 def import_details(unit: Unit, run_id: int) -> ImportDetails:
     """One import run with all its rejected rows (line, reason)."""
     return ImportDetails(runs.get_run(unit.conn, run_id), runs.rejected_rows(unit.conn, run_id))
+
+
+@operation("imports.cleanup", advances_version=False)
+def cleanup_imports(unit: Unit) -> list[int]:
+    """Mark the import runs still `running` whose process is gone (killed, crashed, a reboot) as
+    `interrupted`; returns their ids. The next import does the same on its own."""
+    marked = runs.mark_interrupted(unit.conn)
+    unit.audit("import_run", ",".join(map(str, marked))[:200], after={"interrupted": marked})
+    return marked

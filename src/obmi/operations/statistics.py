@@ -23,8 +23,8 @@ from obmi.query.series import SeriesKey, query_series
 from obmi.query.visibility import CatalogueView
 from obmi.reports import factsheet
 
-__all__ = ["AreaMatch", "AreaRef", "Availability", "LevelInfo", "NamedArea", "ObservationQuery", "QueryResult", "Series",
-           "TreeNode", "resolve"]
+__all__ = ["AreaMatch", "AreaOnLevel", "AreaRef", "Availability", "LevelInfo", "NamedArea", "ObservationQuery",
+           "QueryResult", "Series", "TreeNode", "resolve"]
 
 
 def _view(unit: Unit) -> CatalogueView:
@@ -86,6 +86,36 @@ def level_mergers(unit: Unit, level: str) -> list[area_query.Merger]:
     """The areas of a level formed by merging areas of an older geography version, with the names
     of their parts (what "figures on the 2025 boundaries" means for each)."""
     return area_query.mergers(unit.conn, level)
+
+
+@dataclass(frozen=True)
+class AreaOnLevel:
+    """Where an area of one level lands on another: `code`, the area there that is it or contains
+    it (a wijk → its gemeente, gemeente2024 Borsbeek → Antwerpen); else `contains`, whether areas
+    of that level lie in it (a gemeente → its wijken), so that a page can look within it."""
+
+    code: str | None
+    contains: bool
+
+
+@operation("geography.read")
+def area_on_level(unit: Unit, area: AreaKey, level: str, *, regions: tuple[str, ...] = ()) -> AreaOnLevel:
+    """The area of `level` that is or contains `area`, else whether areas of `level` (in
+    `regions`) lie in it: what a page keeps of a chosen area when the reader changes the level."""
+    ref = area_query.find_area(unit.conn, *area)
+    area_query.check_level(unit.conn, level)
+    if ref.level == level:
+        return AreaOnLevel(ref.code, False)
+    containing = next((a for a in area_query.ancestors(unit.conn, ref.id) if a.level == level), None)
+    if containing is not None:
+        return AreaOnLevel(containing.code, False)
+    families = {info.code: info.family for info in area_query.list_levels(unit.conn)}
+    of_level = area_query.areas_of_level(unit.conn, level, include_unknown=True)
+    same_code = of_level.where(of_level.selected_columns.code == ref.code)
+    if families.get(level) == families.get(ref.level) and unit.conn.execute(same_code).first() is not None:
+        return AreaOnLevel(ref.code, False)  # another version of the same geography (gemeente2024 Gent)
+    inside = area_query.areas_of_level(unit.conn, level, within=area, regions=regions).limit(1)
+    return AreaOnLevel(None, unit.conn.execute(inside).first() is not None)
 
 
 @operation("statistics.read")

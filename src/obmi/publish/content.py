@@ -113,18 +113,18 @@ def _load_dashboard(path: Path) -> Dashboard:
                               f"(tile types: {', '.join(TILE_TYPES)})") from None
 
 
-def _by_slug(content_dir: str, kind: str, pattern: str) -> dict[str, Path]:
+def content_files(content_dir: str, kind: str, pattern: str) -> dict[str, Path]:
     """A city's file replaces a built-in one of the same name."""
     found = {p.stem: p for folder in _folders(content_dir, kind) for p in sorted(folder.glob(pattern))}
     return {slug: path for slug, path in sorted(found.items()) if _SLUG.match(slug)}
 
 
 def dashboards(content_dir: str) -> list[Dashboard]:
-    return [_load_dashboard(p) for p in _by_slug(content_dir, "dashboards", "*.yaml").values()]
+    return [_load_dashboard(p) for p in content_files(content_dir, "dashboards", "*.yaml").values()]
 
 
 def dashboard(content_dir: str, slug: str) -> Dashboard:
-    path = _by_slug(content_dir, "dashboards", "*.yaml").get(slug)
+    path = content_files(content_dir, "dashboards", "*.yaml").get(slug)
     if path is None:
         raise NotFound(f"unknown dashboard {slug!r}")
     return _load_dashboard(path)
@@ -142,12 +142,12 @@ def _load_story(path: Path) -> Story:
 
 
 def stories(content_dir: str) -> list[Story]:
-    found = [_load_story(p) for p in _by_slug(content_dir, "stories", "*.md").values()]
+    found = [_load_story(p) for p in content_files(content_dir, "stories", "*.md").values()]
     return sorted(found, key=lambda s: s.date, reverse=True)
 
 
 def story(content_dir: str, slug: str) -> Story:
-    path = _by_slug(content_dir, "stories", "*.md").get(slug)
+    path = content_files(content_dir, "stories", "*.md").get(slug)
     if path is None:
         raise NotFound(f"unknown story {slug!r}")
     return _load_story(path)

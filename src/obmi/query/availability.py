@@ -37,10 +37,10 @@ def levels_of(conn: Connection, code: str) -> list[str]:
 
 
 def last_update(conn: Connection, code: str):
-    """When the delivered data of an indicator last changed (an import that wrote it)."""
-    return conn.execute(select(func.max(import_run.c.finished))
-                        .where(import_run.c.id.in_(select(observation.c.import_id).distinct()
-                                                   .where(observation.c.indicator == code)))).scalar()
+    """When the delivered data of an indicator last changed (an import that wrote it), in UTC."""
+    return as_utc(conn.execute(select(func.max(import_run.c.finished))
+                               .where(import_run.c.id.in_(select(observation.c.import_id).distinct()
+                                                          .where(observation.c.indicator == code)))).scalar())
 
 
 SEARCH_LIMIT = 20

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -20,11 +21,15 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Connection,
     DateTime,
     Engine,
+    Float,
+    Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     create_engine,
@@ -37,7 +42,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from obmi.errors import Conflict, ValidationError
 from obmi.store.database import Database
-from obmi.store.tables import TABLE_ORDER, audit_event, metadata, user_session
+from obmi.store.state import new_epoch
+from obmi.store.tables import TABLE_ORDER, audit_event, data_state, metadata, user_session
 from obmi.timeutil import as_utc
 
 BATCH = 10_000
@@ -50,6 +56,7 @@ alembic_version = Table("alembic_version", MetaData(),
 def backup(db: Database, path: Path, *, overwrite: bool = False) -> dict:
     """Write all OBMi tables of `db` to the SQLite file `path`; returns a summary."""
     path = Path(path)
+    _require_writable_folder(path)
     if path.exists() and not overwrite:
         raise ValidationError(f"{path} already exists: choose another file name or allow overwriting")
     db.require_schema()
@@ -81,6 +88,7 @@ def restore(db: Database, path: Path, conn: Connection) -> dict:
     with _open_backup(path) as source:
         _check_revision(source, db, path)
         db.require_schema()
+        _check_contents(source, path)
         try:
             with source.connect() as src:
                 conn.execute(user_session.delete())
@@ -88,7 +96,7 @@ def restore(db: Database, path: Path, conn: Connection) -> dict:
                     if table is not audit_event:
                         conn.execute(table.delete())
                 load = _copy_into_postgres if db.is_postgres else _insert_batches
-                tables = {table.name: load(conn, table, _read_batches(src, table))
+                tables = {table.name: load(conn, table, _backup_rows(src, table, path))
                           for table in TABLE_ORDER if table is not audit_event}
                 tables[audit_event.name] = _merge_audit(conn, src)
                 if db.is_postgres:
@@ -113,6 +121,7 @@ def _sqlite_snapshot(db: Database, target: Path) -> None:
         # Sessions and sign-in attempts belong to the running installation, not to a backup.
         for table in ("user_session", "login_attempt"):
             dest.execute(f"DELETE FROM {table}")
+        dest.execute("UPDATE data_state SET epoch = ?", (new_epoch(),))  # a copy is another database
         dest.commit()
 
 
@@ -128,6 +137,10 @@ def _postgres_to_sqlite(db: Database, target: Path) -> None:
             out.execute(alembic_version.insert().values(version_num=revision))
             for table in TABLE_ORDER:
                 _insert_batches(out, table, _read_batches(src, table))
+            # The data state too (a restore skips it), so that the file works as a database; with an
+            # epoch of its own, as a copy is another database.
+            states = ([{**row, "epoch": new_epoch()} for row in batch] for batch in _read_batches(src, data_state))
+            _insert_batches(out, data_state, states)
 
 
 # --- restore --------------------------------------------------------------------------------
@@ -142,6 +155,7 @@ def _open_backup(path: Path) -> Iterator[Engine]:
     with _open_sqlite(path) as engine:
         try:
             present = set(inspect(engine).get_table_names())
+            _check_integrity(engine, path)
         except DBAPIError as exc:
             raise ValidationError(f"{path} is not a readable SQLite database: {exc.orig}") from exc
         missing = {t.name for t in (*TABLE_ORDER, alembic_version)} - present
@@ -149,6 +163,70 @@ def _open_backup(path: Path) -> Iterator[Engine]:
             raise ValidationError(f"{path} is not an OBMi backup: it lacks the tables "
                                   f"{', '.join(sorted(missing))}")
         yield engine
+
+
+def _check_integrity(engine: Engine, path: Path) -> None:
+    """SQLite's own check of the file's structure: a damaged file (a flipped bit, a cut-off copy)
+    is refused before anything is replaced, not half-way through."""
+    with engine.connect() as conn:
+        problems = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(5)")]
+    if problems != ["ok"]:
+        first = problems[0].replace("*** in database main ***", "").strip().splitlines()[0]
+        raise ValidationError(f"{path} is damaged (SQLite's integrity check: {first}): nothing was restored")
+
+
+_NUMBER_TYPES = (Integer, Float, Numeric, Boolean)
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _misfit(column: Column, value: object) -> str | None:
+    """Why a stored value cannot be one of `column`'s type, or None (the Python side of the SQL
+    filter in _check_contents, which finds the rows)."""
+    if isinstance(column.type, _NUMBER_TYPES):
+        if not isinstance(value, (int, float)):
+            return "not a number"
+        return "not finite" if abs(value) == float("inf") else None
+    if not isinstance(value, str) or not _TIMESTAMP.match(value):
+        return "not a date and time"
+    return None
+
+
+def _misfit_filter(column: Column) -> str:
+    name = f'"{column.name}"'
+    if isinstance(column.type, _NUMBER_TYPES):
+        return f"typeof({name}) NOT IN ('integer', 'real', 'null') OR abs({name}) > 1.7976931348623157e308"
+    return f"typeof({name}) NOT IN ('text', 'null') OR {name} NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+
+
+def _check_contents(source: Engine, path: Path) -> None:
+    """Every number and timestamp column holds numbers and timestamps: SQLite stores text in any
+    column, and the restore would otherwise fail half-way (PostgreSQL refusing it, SQLAlchemy
+    failing on it). Named by table, row and column."""
+    problems: list[str] = []
+    with source.connect() as conn:
+        for table in TABLE_ORDER:
+            checked = [c for c in table.columns if isinstance(c.type, (*_NUMBER_TYPES, DateTime))]
+            if not checked:
+                continue
+            names = ", ".join(f'"{c.name}"' for c in checked)
+            wrong = " OR ".join(f"({_misfit_filter(c)})" for c in checked)
+            for row in conn.exec_driver_sql(f'SELECT rowid, {names} FROM "{table.name}" WHERE {wrong} LIMIT 5'):
+                column, value, why = next((c, v, _misfit(c, v)) for c, v in zip(checked, row[1:])
+                                          if v is not None and _misfit(c, v))
+                problems.append(f"table {table.name}, row {row[0]}, column {column.name}: {value!r} is {why}")
+    if problems:
+        raise ValidationError(f"{path} holds values of the wrong kind, nothing was restored: {'; '.join(problems)}")
+
+
+def _backup_rows(src: Connection, table: Table, path: Path) -> Iterator[list[dict]]:
+    """The rows of a backup's table; a row that cannot be read (damaged text, a date that is none)
+    refuses the restore, naming the table."""
+    try:
+        yield from _read_batches(src, table)
+    except (DBAPIError, ValueError, TypeError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise ValidationError(f"{path} is damaged, nothing was restored: table {table.name} cannot be read "
+                              f"({str(reason)[:160]})") from None
 
 
 def _check_revision(source: Engine, db: Database, path: Path) -> None:
@@ -240,6 +318,15 @@ def _insert_batches(conn: Connection, table: Table, batches: Iterator[Sequence[d
         conn.execute(table.insert(), batch)
         count += len(batch)
     return count
+
+
+def _require_writable_folder(path: Path) -> None:
+    folder = path.parent
+    if not folder.is_dir():
+        raise ValidationError(f"the folder {folder} does not exist: create it first, or choose another place "
+                              "for the backup")
+    if not os.access(folder, os.W_OK):
+        raise ValidationError(f"the folder {folder} cannot be written to: choose another place for the backup")
 
 
 def _backend(db: Database) -> str:

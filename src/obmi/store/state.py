@@ -1,9 +1,15 @@
 """The data state: one row holding the data version that every cache and ETag keys on. Every
 successful write advances it in the transaction of the write, so a reader sees either the old
-data with the old version or the new data with the new one."""
+data with the old version or the new data with the new one.
+
+The version only ever grows within one database: a restore replaces the data but not the data
+state (it is a local table), and advances the version like any write, so the versions after a
+restore were never served before. The epoch tells databases apart: a backup file gets an epoch
+of its own, so a copy of it used as a database never answers an ETag of the original."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,6 +28,12 @@ class DataState:
     @property
     def tag(self) -> str:
         return f"{self.epoch}:{self.version}"
+
+
+def new_epoch() -> str:
+    """The epoch of another database (a backup file, which can itself be opened as a database:
+    its versions must never be taken for those of the original)."""
+    return str(uuid.uuid4())
 
 
 def read_state(conn: Connection) -> DataState:

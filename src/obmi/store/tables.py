@@ -95,6 +95,9 @@ indicator = Table(
     Column("is_count", Boolean, nullable=False, default=False),
     Column("threshold", Integer),
     Column("threshold_indicator", String(80)),
+    # The range a delivered value must lie in (obmi.indicators.values); NULL: the unit's default.
+    Column("min", Float),
+    Column("max", Float),
     Column("levels", JSON, nullable=False, default=list),
     Column("frequency", String(20), nullable=False, default="year"),
     Column("updated_at", DateTime(timezone=True)),
@@ -149,10 +152,15 @@ import_run = Table(
     Column("user", String(100), nullable=False, default=""),
     Column("started", DateTime(timezone=True), nullable=False),
     Column("finished", DateTime(timezone=True)),
-    Column("status", String(16), nullable=False),  # running, ok, failed, dry_run, no_change
+    Column("status", String(16), nullable=False),  # running, ok, failed, dry_run, no_change, interrupted
     Column("message", Text, nullable=False, default=""),
     Column("user_id", Integer),  # no foreign key: provenance outlives accounts
     Column("organisation", String(40)),  # the importer's organisation (who may see the run)
+    # The process that runs (ran) the import: a run still `running` whose process is gone was
+    # killed, and is marked `interrupted` (obmi.imports.runs). The start time tells a reused pid apart.
+    Column("process_host", String(255)),
+    Column("process_id", Integer),
+    Column("process_started", DateTime(timezone=True)),
 )
 
 rejected_row = Table(

@@ -39,6 +39,7 @@ from obmi.web.api_admin import import_options, report, save_upload
 from obmi.web.auth_pages import NO_STORE, ROLE_TEXT, password_problems, role_label
 from obmi.web.deps import CtxDep, LangDep
 from obmi.web.jobs import registry
+from obmi.web.params import PageNumber, RecordId
 from obmi.web.rendering import render
 from obmi.web.security import check_csrf
 
@@ -288,7 +289,7 @@ def create_token(request: Request, ctx: CtxDep, lang: LangDep, csrf_token: Annot
 
 
 @router.post("/tokens/{token_id:int}/intrekken")
-def revoke_token(request: Request, ctx: CtxDep, lang: LangDep, token_id: int,
+def revoke_token(request: Request, ctx: CtxDep, lang: LangDep, token_id: RecordId,
                  csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, ctx, csrf_token)
     _signed_in(ctx)
@@ -327,7 +328,7 @@ def add_organisation(request: Request, ctx: CtxDep, lang: LangDep, csrf_token: A
 # --- imports ---------------------------------------------------------------------------------
 
 @router.get("/imports", response_class=HTMLResponse)
-def imports_page(request: Request, ctx: CtxDep, lang: LangDep, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+def imports_page(request: Request, ctx: CtxDep, lang: LangDep, page: PageNumber = 1) -> Response:
     runs = ops.list_imports(ctx, limit=IMPORTS_PER_PAGE, offset=(page - 1) * IMPORTS_PER_PAGE)
     pages = _pages(runs.count, IMPORTS_PER_PAGE, page, "/admin/imports", {"lang": lang})
     return _page(request, ctx, lang, "admin_imports.html", "/admin/imports", runs=runs.data, pages=pages,
@@ -425,7 +426,7 @@ def job_status(request: Request, ctx: CtxDep, lang: LangDep, job_id: str) -> Res
 
 
 @router.get("/imports/{run_id:int}", response_class=HTMLResponse)
-def import_page(request: Request, ctx: CtxDep, lang: LangDep, run_id: int) -> Response:
+def import_page(request: Request, ctx: CtxDep, lang: LangDep, run_id: RecordId) -> Response:
     details = ops.import_details(ctx, run_id)
     kind = ops.IMPORT_KINDS.get(details.run["kind"])
     return _page(request, ctx, lang, "admin_import.html", "/admin/imports", run=details.run,
@@ -434,7 +435,7 @@ def import_page(request: Request, ctx: CtxDep, lang: LangDep, run_id: int) -> Re
 
 
 @router.get("/imports/{run_id:int}/rapport.csv")
-def import_report(ctx: CtxDep, run_id: int) -> Response:
+def import_report(ctx: CtxDep, run_id: RecordId) -> Response:
     details = ops.import_details(ctx, run_id)
     return Response("\ufeff" + details.report_csv, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="import-{run_id}-rapport.csv"',
@@ -467,7 +468,7 @@ AuditQuery = Annotated[str, Query(max_length=200)]
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, ctx: CtxDep, lang: LangDep, resource_type: AuditQuery = "",
                resource_id: AuditQuery = "", actor: AuditQuery = "", outcome: AuditQuery = "",
-               since: AuditQuery = "", until: AuditQuery = "", page: Annotated[int, Query(ge=1)] = 1) -> Response:
+               since: AuditQuery = "", until: AuditQuery = "", page: PageNumber = 1) -> Response:
     params = {"resource_type": resource_type, "resource_id": resource_id, "actor": actor, "outcome": outcome,
               "since": since, "until": until}
     try:

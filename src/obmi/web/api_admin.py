@@ -16,6 +16,7 @@ from obmi import operations as ops
 from obmi.errors import ImportRejected, NotAuthenticated, ValidationError
 from obmi.operations.imports import ImportResult
 from obmi.web.deps import CtxDep
+from obmi.web.params import Offset, RecordId
 from obmi.web.schemas import ImportReport, ImportRunDetail, ImportRunList, responses
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
@@ -79,7 +80,8 @@ def import_options(kind: str, level: str | None, swing: dict[str, Any]) -> dict[
 
 @router.post("/imports", responses=responses(ImportReport, 401, 403))
 def post_import(request: Request, ctx: CtxDep, file: Annotated[UploadFile, File(description="The file to import.")],
-                kind: Annotated[str, Form(description="statbel, observations, swing or catalogue")],
+                kind: Annotated[str, Form(min_length=1, json_schema_extra={"enum": list(ops.IMPORT_KINDS)},
+                                          description="statbel, observations, swing or catalogue")],
                 dry_run: Annotated[bool, Form(description="Validate and compute, then roll back.")] = False,
                 level: Annotated[str | None, Form(description="observations: level of the codes.")] = None,
                 clear: Annotated[Literal["combinations", "all", "none"], Form(
@@ -110,7 +112,7 @@ def post_import(request: Request, ctx: CtxDep, file: Annotated[UploadFile, File(
 
 @router.get("/imports", responses=responses(ImportRunList, 401, 403))
 def get_imports(ctx: CtxDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                offset: Annotated[int, Query(ge=0)] = 0) -> JSONResponse:
+                offset: Offset = 0) -> JSONResponse:
     """Import runs (provenance) you may see, newest first."""
     page = ops.list_imports(ctx, limit=limit, offset=offset)
     body = ImportRunList.model_validate({"data": page.data, "count": page.count})
@@ -118,7 +120,7 @@ def get_imports(ctx: CtxDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 
 
 @router.get("/imports/{run_id}", responses=responses(ImportRunDetail, 401, 403, 404))
-def get_import(ctx: CtxDep, run_id: int) -> JSONResponse:
+def get_import(ctx: CtxDep, run_id: RecordId) -> JSONResponse:
     """One import run with all its rejected rows."""
     details = ops.import_details(ctx, run_id)
     body = ImportRunDetail.model_validate({**details.run, "rejected": [{"line": ln, "reason": r}

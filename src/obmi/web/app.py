@@ -9,7 +9,7 @@ import time
 import uuid
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -19,8 +19,11 @@ from obmi import operations as ops
 from obmi.context import public_context
 from obmi.settings import Settings
 from obmi.store import Database
-from obmi.web.caching import BodyCache
+from obmi.web.caching import MB, BodyCache
 from obmi.web.errors import install_error_handlers
+from obmi.web.methods import HeadAsGet
+from obmi.web.params import check_parameters
+from obmi.web.security_headers import SecurityHeaders, TrustedProxies, with_inline_scripts
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("obmi.web")
@@ -63,12 +66,15 @@ def _add_api_docs_and_favicon(app: FastAPI) -> None:
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
         vendored = "/static/vendor/swagger-ui/swagger-ui"
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} — Swagger UI",
             swagger_js_url=f"{vendored}-bundle.js?v={__version__}", swagger_css_url=f"{vendored}.css?v={__version__}",
             swagger_favicon_url="/favicon.ico",
             # No validator badge: it would send the specification to validator.swagger.io.
             swagger_ui_parameters={"validatorUrl": None})
+        # Its start-up script is inline: the page's policy allows exactly that script.
+        page.headers["Content-Security-Policy"] = with_inline_scripts(app.state.settings, bytes(page.body).decode())
+        return page
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
@@ -100,17 +106,24 @@ def warm_up_pdf(settings: Settings, db: Database) -> threading.Thread:
 
 def create_app(settings: Settings, db: Database, *, warm_up: bool = False) -> FastAPI:
     """`warm_up`: start the PDF renderer in the background (the server does; tests need not)."""
+    # check_parameters: every parameter of every route bounded in size and free of control characters.
     app = FastAPI(title="OBMi API", version=__version__, docs_url=None, redoc_url=None,
+                  dependencies=[Depends(check_parameters)],
                   description="Open statistics of Flemish local governments (Stad in cijfers). Every response "
                               "passes disclosure control: small counts come with status `suppressed` and no value. "
                               "Non-public indicators need an API token: `Authorization: Bearer TOKEN`, or HTTP "
                               "Basic with the token as password (any user name) — what Power BI and Excel send.")
-    app.state.settings, app.state.db, app.state.body_cache = settings, db, BodyCache()
+    app.state.settings, app.state.db = settings, db
+    app.state.body_cache = BodyCache(settings.response_cache_mb * MB)
     install_error_handlers(app)
     _add_api_docs_and_favicon(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in plugins.routers():
         app.include_router(router)
     app.add_middleware(ServerTiming)
+    # Outermost last: the proxy's word on HTTPS first, then HEAD as GET, then the security headers.
+    app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(TrustedProxies, settings=settings)
     app.state.warm_up = warm_up_pdf(settings, db) if warm_up else None
     return app

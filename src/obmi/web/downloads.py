@@ -44,14 +44,14 @@ SERIES_COLUMNS = ["indicator", "area_code", "area_name", "level", "period", "val
 RATIO_COLUMNS = ["numerator", "denominator"]  # after `value`, for a ratio indicator
 
 
-def _send(fmt: str | OutputRenderer, name: str, columns: list[str], rows: list[dict], meta: dict) -> Response:
+def send_table(fmt: str | OutputRenderer, name: str, columns: list[str], rows: list[dict], meta: dict) -> Response:
     output = renderer(fmt) if isinstance(fmt, str) else fmt
     return Response(output.render(columns, rows, meta), media_type=output.media_type,
                     headers={"Content-Disposition": f'attachment; filename="{name}.{output.file_extension}"',
                              "Cache-Control": "private, no-cache"})
 
 
-def _value_columns(ind: Indicator, row: Any) -> dict[str, Any]:
+def value_columns(ind: Indicator, row: Any) -> dict[str, Any]:
     """The value and, for a ratio, its numerator and denominator: the query layer leaves those
     only where the caller may see both (and then the value keeps its full precision)."""
     if ind.aggregation != "ratio":
@@ -70,7 +70,7 @@ def observations(request: Request, ctx: CtxDep, lang: LangDep, fmt: str, indicat
     result = ops.query_observations(ctx, query)
     ind = result.indicator
     rows = [{"indicator": ind.code, "area_code": r.area_code, "area_name": r.area_name, "level": r.level,
-             "period": r.period, **_value_columns(ind, r), "unit": ind.unit, "status": r.status,
+             "period": r.period, **value_columns(ind, r), "unit": ind.unit, "status": r.status,
              "status_label": status_word(r.value, r.status, lang),
              "origin": str(r.origin) if r.origin else None, "origin_label": origin_word(r.origin, lang)}
             for r in result.rows]
@@ -81,7 +81,7 @@ def observations(request: Request, ctx: CtxDep, lang: LangDep, fmt: str, indicat
         columns = OBSERVATION_COLUMNS[:6] + RATIO_COLUMNS + OBSERVATION_COLUMNS[6:]
     else:
         columns = OBSERVATION_COLUMNS
-    return _send(output, f"{ind.code}-{level}-{period or 'alle'}", columns, rows, meta)
+    return send_table(output, f"{ind.code}-{level}-{period or 'alle'}", columns, rows, meta)
 
 
 @router.get("/factsheet/{level}/{code}.{fmt}")
@@ -108,7 +108,7 @@ def factsheet(request: Request, ctx: CtxDep, lang: LangDep, level: str, code: st
                          "status_label": status_word(f["value"], f["status"], lang), "change": f["change"],
                          **{r["name"]: r["value"] for r in f["references"]}, **dict(zip(status_of, ref_words))})
     meta = {"area": sheet["area"]["name"], "level": level, "sources": "; ".join(sheet["sources"])}
-    return _send(output.format, f"steekkaart-{level}-{code}", columns, rows, meta)
+    return send_table(output.format, f"steekkaart-{level}-{code}", columns, rows, meta)
 
 
 @router.get("/series.{fmt}")
@@ -122,7 +122,7 @@ def series(request: Request, ctx: CtxDep, lang: LangDep, fmt: str, indicator: An
              "level": by_id[area_id].level, "period": r.period, "value": r.value, "status": r.status,
              "status_label": status_word(r.value, r.status, lang)}
             for (code, area_id), points in result.rows.items() for r in points]
-    return _send(output.format, "reeksen", SERIES_COLUMNS, rows, {"indicators": ", ".join(indicator)})
+    return send_table(output.format, "reeksen", SERIES_COLUMNS, rows, {"indicators": ", ".join(indicator)})
 
 
 @router.get("/chart.{fmt}")
@@ -152,7 +152,7 @@ def chart(request: Request, ctx: CtxDep, lang: LangDep, fmt: str, indicator: str
         else:
             spec = figures.ranking_spec(result.rows, text)
     name = f"{indicator}-{level}-{shown_period or 'alle'}-{kind}"
-    return _send(output, name, [], [], {"spec": spec, "lang": lang})
+    return send_table(output, name, [], [], {"spec": spec, "lang": lang})
 
 
 def _figure_text(ctx: Any, lang: str, ind: Indicator, level: str, period: str) -> figures.FigureText:

@@ -15,6 +15,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from obmi.errors import (
     Conflict,
@@ -25,6 +26,9 @@ from obmi.errors import (
     TooManyRequests,
     ValidationError,
 )
+from obmi.web.methods import allowed_methods
+from obmi.web.params import field_errors, summary
+from obmi.web.security_headers import stamp
 
 log = logging.getLogger("obmi.web")
 STATUS = ((NotAuthenticated, 401), (NotFound, 404), (NotAllowed, 403), (ValidationError, 422), (Conflict, 409),
@@ -43,10 +47,17 @@ def wants_html(request: Request) -> bool:
 
 
 def _page(request: Request, status: int, message: str, **extra: object) -> Response:
+    """`message_lang`: the language of `message` (a domain error's own message is English)."""
     from obmi.web.deps import get_language
     from obmi.web.rendering import render
     return render(request, "error.html", get_language(request), status_code=status, status=status, message=message,
                   **extra)
+
+
+def _unreadable_body(exc: StarletteHTTPException) -> bool:
+    """FastAPI and Starlette answer 400 to a body they cannot read: not UTF-8, broken multipart."""
+    reason = exc.__cause__ or exc.__context__
+    return exc.status_code == 400 and isinstance(reason, (UnicodeDecodeError, MultiPartException))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -72,21 +83,29 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         """Unknown routes (404) and wrong methods (405): a page for people, JSON for programs."""
+        if _unreadable_body(exc):  # invalid input like any other: 422, as documented
+            return await bad_request(request, RequestValidationError([{"type": "body_unreadable",
+                                                                       "loc": ("request", "body")}]))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only those of its first route
+            headers["Allow"] = ", ".join(allowed_methods(request.scope))
         if wants_html(request):
             # Starlette's own details ("Not Found") are English and say nothing the page does not.
             response = _page(request, exc.status_code, "")
-            response.headers.update(exc.headers or {})
+            response.headers.update(headers)
             return response
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
-        errors: dict[str, list[str]] = {}
-        for item in exc.errors():
-            errors.setdefault(".".join(str(p) for p in item.get("loc", ())[1:]) or "request", []).append(item.get("msg", ""))
+        """Parameters out of bounds (obmi.web.params) or of the wrong type, in plain words: in the
+        page's language for people, in English for programs."""
+        from obmi.web.deps import get_language
+        lang = get_language(request) if wants_html(request) else "en"
+        errors = field_errors(exc.errors(), lang)
         if wants_html(request):
-            return _page(request, 422, "; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
-        return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
+            return _page(request, 422, summary(errors), message_lang=lang)
+        return JSONResponse({"detail": f"invalid request: {summary(errors)}", "errors": errors}, status_code=422)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> Response:
@@ -97,4 +116,4 @@ def install_error_handlers(app: FastAPI) -> None:
         response = _page(request, 500, message) if wants_html(request) else JSONResponse({"detail": message},
                                                                                              status_code=500)
         response.headers["X-Request-ID"] = request_id
-        return response
+        return stamp(response, request)

@@ -20,6 +20,7 @@ from obmi.geo.codes import AreaKey, parse_area_key
 from obmi.publish import datapackage, jsonstat, sdmx
 from obmi.web.caching import cached, encode_json
 from obmi.web.deps import CtxDep
+from obmi.web.params import AREA_KEY, MAX_CODE, Code, CodeItem, OptionalCode, OptionalPeriod
 from obmi.web.ratelimit import open_data_rate_limit
 from obmi.web.schemas import responses
 
@@ -28,10 +29,12 @@ Lang = Literal["nl", "en"]
 SdmxFormat = Literal["csv", "json", "structure"]
 SDMX_MEDIA = {"csv": sdmx.SDMX_CSV, "json": sdmx.SDMX_JSON, "structure": sdmx.SDMX_STRUCTURE}
 ZIP = "application/zip"
-Indicators = Annotated[Optional[list[str]], Query(description="Indicator code (repeatable).")]
+Indicators = Annotated[Optional[list[CodeItem]], Query(description="Indicator code (repeatable).")]
+RequiredIndicators = Annotated[list[CodeItem], Query(description="Indicator code (repeatable).")]
 LangQuery = Annotated[Lang, Query(description="Language of the labels: nl or en.")]
-PeriodQuery = Annotated[Optional[str], Query(description="One period, or `latest`; default: every period.")]
-WithinQuery = Annotated[Optional[str], Query(description="LEVEL:CODE: only the areas lying in that area.")]
+PeriodQuery = OptionalPeriod
+WithinQuery = Annotated[Optional[str], Query(max_length=MAX_CODE, pattern=AREA_KEY,
+                                             description="LEVEL:CODE: only the areas lying in that area.")]
 
 
 class JsonStatOut(BaseModel):
@@ -55,9 +58,14 @@ class JsonStatOut(BaseModel):
     extension: dict[str, Any] | None = None
 
 
+def _file_schema(media: str) -> dict[str, Any]:
+    """A JSON message (SDMX-JSON) is an object; anything else a file."""
+    return {"type": "object"} if media.split(";")[0].endswith("+json") else {"type": "string", "format": "binary"}
+
+
 def _file_responses(media: list[str], description: str) -> dict[int | str, dict[str, Any]]:
-    return {**responses(JsonStatOut, 403, 404, 409),
-            200: {"content": {m: {"schema": {"type": "string", "format": "binary"}} for m in media},
+    return {**responses(JsonStatOut, 403, 404, 409, 429),
+            200: {"content": {m: {"schema": _file_schema(m)} for m in media},
                   "description": description}}
 
 
@@ -83,9 +91,9 @@ def _tables(ctx: Context, indicators: list[str], level: str, period: str | None,
     return ops.exchange_tables(ctx, indicators, level, period=period, within=_within(within), with_rows=with_rows)
 
 
-@router.get("/jsonstat", responses=responses(JsonStatOut, 403, 404, 409))
-def get_jsonstat(request: Request, ctx: CtxDep, level: str, indicator: Optional[str] = None,
-                 theme: Optional[str] = None, lang: LangQuery = "nl", period: PeriodQuery = None,
+@router.get("/jsonstat", responses=responses(JsonStatOut, 403, 404, 409, 429))
+def get_jsonstat(request: Request, ctx: CtxDep, level: Code, indicator: OptionalCode = None,
+                 theme: OptionalCode = None, lang: LangQuery = "nl", period: PeriodQuery = None,
                  within: WithinQuery = None) -> Response:
     """JSON-stat 2.0: the dataset of one `indicator` at one `level` (indicator × area × period,
     status per cell, unit, source, updated), or with `theme` the collection of that theme's
@@ -105,11 +113,11 @@ def get_jsonstat(request: Request, ctx: CtxDep, level: str, indicator: Optional[
 
 @router.get("/datapackage", response_class=Response,
             responses=_file_responses([ZIP], "A zip: datapackage.json and one CSV per indicator"))
-def get_datapackage(request: Request, ctx: CtxDep, level: str, indicator: Indicators = None,
+def get_datapackage(request: Request, ctx: CtxDep, level: Code, indicator: RequiredIndicators,
                     lang: LangQuery = "nl", period: PeriodQuery = None, within: WithinQuery = None) -> Response:
     """A Frictionless Data Package (v2) of one or more indicators at one level: a CSV per
     indicator and datapackage.json with its Table Schema, licence, sources and contributors."""
-    codes = _need(indicator, "indicator")
+    codes = indicator
 
     def build() -> bytes:
         view = _tables(ctx, codes, level, period, within)
@@ -120,7 +128,7 @@ def get_datapackage(request: Request, ctx: CtxDep, level: str, indicator: Indica
 
 @router.get("/sdmx", response_class=Response, responses=_file_responses(list(SDMX_MEDIA.values()),
                                                "SDMX-CSV 2.0, SDMX-JSON 2.0 data, or the structure (SDMX-JSON 2.0)"))
-def get_sdmx(request: Request, ctx: CtxDep, level: str, indicator: Indicators = None,
+def get_sdmx(request: Request, ctx: CtxDep, level: Code, indicator: Indicators = None,
              format: Annotated[SdmxFormat, Query(description="csv, json (data) or structure")] = "csv",
              lang: LangQuery = "nl", period: PeriodQuery = None, within: WithinQuery = None) -> Response:
     """SDMX data of one or more indicators at one level (dataflow OBMI:DF_<LEVEL>: dimensions

@@ -24,6 +24,7 @@ from obmi.plans.bbc import BELEIDSDOMEINEN
 from obmi.web.api_admin import save_upload
 from obmi.web.deps import CtxDep
 from obmi.web.finance_schemas import BalanceInputIn, BalanceInputOut, BalanceOut, FinanceImportOut, FinanceOut, ReconciliationOut
+from obmi.web.params import RecordId, Version, Year
 from obmi.web.plans_api import _json, _writer, rejected_json
 from obmi.web.plans_schemas import dump, responses
 
@@ -55,9 +56,10 @@ def _rows(figures: FinanceFigures, year: int, level: str) -> list[dict[str, Any]
 
 
 @router.get("/plans/{plan_id}/finance", responses=responses(FinanceOut, 401, 403, 404))
-def finance(ctx: CtxDep, plan_id: int,
-            year: Annotated[Optional[int], Query(description="Year (default: this year within the plan)")] = None,
-            version: Annotated[Optional[int], Query(ge=1, description="Plan version (default: latest)")] = None,
+def finance(ctx: CtxDep, plan_id: RecordId,
+            year: Annotated[Optional[int], Query(ge=1900, le=2200,
+                                                 description="Year (default: this year within the plan)")] = None,
+            version: Version = None,
             level: Annotated[Level, Query(description="Rows per item kind, beleidsdomein or economic category")]
             = "beleidsdoelstelling") -> JSONResponse:
     """Planned vs. realised for one year, with the bestedingsgraad and the year-end forecasts."""
@@ -72,8 +74,8 @@ def finance(ctx: CtxDep, plan_id: int,
 
 
 @router.get("/plans/{plan_id}/finance/reconciliation", responses=responses(ReconciliationOut, 401, 403, 404))
-def reconciliation(ctx: CtxDep, plan_id: int,
-                   version: Annotated[Optional[int], Query(ge=1, description="Plan version (default: latest)")] = None
+def reconciliation(ctx: CtxDep, plan_id: RecordId,
+                   version: Version = None
                    ) -> JSONResponse:
     """Every difference between the imported ramingen and the plan's amounts, with its reason."""
     report = ops.finance_reconciliation(ctx, plan_id, version=version)
@@ -87,8 +89,8 @@ def reconciliation(ctx: CtxDep, plan_id: int,
 
 
 @router.get("/plans/{plan_id}/finance/balance", responses=responses(BalanceOut, 401, 403, 404))
-def balance(ctx: CtxDep, plan_id: int,
-            version: Annotated[Optional[int], Query(ge=1, description="Plan version (default: latest)")] = None
+def balance(ctx: CtxDep, plan_id: RecordId,
+            version: Version = None
             ) -> JSONResponse:
     """The BBC 2020 balance checks per plan year and the lines that drive them."""
     report = ops.balance_checks(ctx, plan_id, version=version)
@@ -100,7 +102,7 @@ def balance(ctx: CtxDep, plan_id: int,
 
 
 @router.put("/plans/{plan_id}/finance/balance/{year}", responses=responses(BalanceInputOut, 401, 403, 404))
-def balance_input(request: Request, ctx: CtxDep, plan_id: int, year: int, body: BalanceInputIn) -> JSONResponse:
+def balance_input(request: Request, ctx: CtxDep, plan_id: RecordId, year: Year, body: BalanceInputIn) -> JSONResponse:
     """Set the balance inputs of one plan year (result carried over, onbeschikbare gelden,
     gecorrigeerde aflossingen)."""
     _writer(request, ctx)
@@ -112,7 +114,7 @@ def balance_input(request: Request, ctx: CtxDep, plan_id: int, year: int, body: 
 
 @router.post("/finance/import", responses=responses(FinanceImportOut, 401, 403, 404))
 def import_finance(request: Request, ctx: CtxDep,
-                   file: Annotated[list[UploadFile], File(description="Finance-package export(s), CSV or XLSX")],
+                   file: Annotated[list[UploadFile], File(min_length=1, description="Finance-package export(s), CSV or XLSX")],
                    organisation: Annotated[Optional[str], Form(max_length=40)] = None,
                    plan: Annotated[Optional[str], Form(max_length=40, description="Plan code (default: latest)")] = None,
                    layout: Annotated[Optional[str], Form(max_length=40, description="obmi, cipal, cevi, …")] = None,

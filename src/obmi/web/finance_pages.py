@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from obmi import operations as ops
 from obmi.auth.permissions import Resource
+from obmi.context import Context
 from obmi.errors import ValidationError
 from obmi.finance.accounts import economic_labels
 from obmi.finance.export import overview_rows, reconciliation_rows
@@ -23,6 +24,7 @@ from obmi.finance.reconcile import REASONS
 from obmi.plans.bbc import BELEIDSDOMEINEN
 from obmi.web.admin import may
 from obmi.web.deps import CtxDep, LangDep
+from obmi.web.params import RecordId
 from obmi.web.plans_pages import _back, _int, _page
 from obmi.web.security import check_csrf
 
@@ -35,7 +37,7 @@ def _version(text: str) -> int | None:
 
 
 @router.get("/beleid/plannen/{plan_id:int}/financien", response_class=HTMLResponse)
-def finance_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, jaar: str = "", versie: str = ""
+def finance_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: RecordId, jaar: str = "", versie: str = ""
                  ) -> Response:
     plan = ops.plan_info(ctx, plan_id)
     view = ops.finance_overview(ctx, plan_id, version=_version(versie), year=_int(jaar, "jaar"))
@@ -52,7 +54,7 @@ def finance_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, jaa
 
 
 @router.get("/beleid/plannen/{plan_id:int}/financien.csv")
-def finance_csv(ctx: CtxDep, plan_id: int, jaar: str = "", versie: str = "", niveau: str = "beleidsdoelstelling"
+def finance_csv(ctx: CtxDep, plan_id: RecordId, jaar: str = "", versie: str = "", niveau: str = "beleidsdoelstelling"
                 ) -> Response:
     if niveau not in LEVELS:
         raise ValidationError(f"unknown niveau {niveau!r}", {"niveau": list(LEVELS)})
@@ -69,7 +71,7 @@ def _csv(rows: list[list[Any]], name: str) -> Response:
 
 
 @router.get("/beleid/plannen/{plan_id:int}/financien/aansluiting", response_class=HTMLResponse)
-def reconciliation_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, versie: str = "") -> Response:
+def reconciliation_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: RecordId, versie: str = "") -> Response:
     plan = ops.plan_info(ctx, plan_id)
     report = ops.finance_reconciliation(ctx, plan_id, version=_version(versie))
     return _page(request, ctx, lang, "finance_reconciliation.html", section="plannen", plan=plan, report=report,
@@ -77,14 +79,20 @@ def reconciliation_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: i
 
 
 @router.get("/beleid/plannen/{plan_id:int}/financien/aansluiting.csv")
-def reconciliation_csv(ctx: CtxDep, plan_id: int, versie: str = "") -> Response:
+def reconciliation_csv(ctx: CtxDep, plan_id: RecordId, versie: str = "") -> Response:
     report = ops.finance_reconciliation(ctx, plan_id, version=_version(versie))
     return _csv(reconciliation_rows(report.reconciliation), f"aansluiting-{report.plan_code}-v{report.version}.csv")
 
 
 @router.get("/beleid/plannen/{plan_id:int}/financien/evenwicht", response_class=HTMLResponse)
-def balance_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, versie: str = "", bewaard: str = "",
-                 *, errors: dict[str, list[str]] | None = None, status_code: int = 200) -> Response:
+def balance_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: RecordId, versie: str = "", bewaard: str = ""
+                 ) -> Response:
+    return _balance_view(request, ctx, lang, plan_id, versie, bewaard)
+
+
+def _balance_view(request: Request, ctx: Context, lang: str, plan_id: int, versie: str = "", bewaard: str = "", *,
+                  errors: dict[str, list[str]] | None = None, status_code: int = 200) -> Response:
+    # Not the route itself: its keyword arguments would be query parameters (?status_code=…).
     plan = ops.plan_info(ctx, plan_id)
     report = ops.balance_checks(ctx, plan_id, version=_version(versie))
     return _page(request, ctx, lang, "finance_balance.html", section="plannen", plan=plan, report=report,
@@ -94,7 +102,7 @@ def balance_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, ver
 
 
 @router.post("/beleid/plannen/{plan_id:int}/financien/evenwicht", response_class=HTMLResponse)
-def balance_input(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int,
+def balance_input(request: Request, ctx: CtxDep, lang: LangDep, plan_id: RecordId,
                   csrf_token: Annotated[str, Form()] = "", jaar: Annotated[str, Form()] = "",
                   overgedragen: Annotated[str, Form()] = "", onbeschikbaar: Annotated[str, Form()] = "",
                   gecorrigeerd: Annotated[str, Form()] = "") -> Response:
@@ -107,7 +115,7 @@ def balance_input(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int,
                               unavailable_funds=_amount(onbeschikbaar, "onbeschikbaar") or 0.0,
                               corrected_loan_outlays=_amount(gecorrigeerd, "gecorrigeerd"))
     except ValidationError as exc:
-        return balance_page(request, ctx, lang, plan_id, errors=exc.errors or {"": [str(exc)]}, status_code=422)
+        return _balance_view(request, ctx, lang, plan_id, errors=exc.errors or {"": [str(exc)]}, status_code=422)
     return _back(f"/beleid/plannen/{plan_id}/financien/evenwicht", lang, "invoer", bewaard=str(year))
 
 

@@ -14,6 +14,7 @@ from obmi import operations as ops
 from obmi.web import i18n
 from obmi.web.deps import CtxDep, LangDep
 from obmi.web.pages import _t, _url, level_name, themes_of, unknown_level_state
+from obmi.web.params import SearchText
 from obmi.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,7 @@ def _name_key(name: str) -> str:
 
 
 @router.get("/indicatoren", response_class=HTMLResponse)
-def indicator_index(request: Request, ctx: CtxDep, lang: LangDep, q: str = ""):
+def indicator_index(request: Request, ctx: CtxDep, lang: LangDep, q: SearchText = ""):
     indicators = ops.list_indicators(ctx)
     shown = [i for i in indicators if _matches(q, i.code, i.name_nl, i.name_en, *i.themes)]
     groups = [(theme, sorted(items, key=lambda i: _name_key(i18n.pick(lang, i.name_nl, i.name_en))))
@@ -62,7 +63,7 @@ def area_index(request: Request, ctx: CtxDep, lang: LangDep):
 
 
 @router.get("/gebieden/{level}", response_class=HTMLResponse)
-def level_index(request: Request, ctx: CtxDep, lang: LangDep, level: str, q: str = ""):
+def level_index(request: Request, ctx: CtxDep, lang: LangDep, level: str, q: SearchText = ""):
     info = next((lvl for lvl in ops.list_levels(ctx) if lvl.code == level), None)
     if info is None:
         notice = unknown_level_state(ctx, lang, level, lambda code: _url(f"/gebieden/{code}", [("lang", lang)]))

@@ -21,6 +21,7 @@ from obmi.errors import ObmiError, ValidationError
 from obmi.web.caching import cached, encode_json
 from obmi.web.deps import CtxDep
 from obmi.web.errors import CHALLENGE, STATUS
+from obmi.web.params import in_words
 from obmi.web.ratelimit import open_data_wait, retry_after
 
 PREFIX = "/odata"
@@ -58,7 +59,7 @@ class ODataRoute(APIRoute):
             except ObmiError as exc:
                 return error_response(exc)
             except RequestValidationError as exc:
-                return JSONResponse({"error": {"code": "BadRequest", "message": f"invalid request: {exc.errors()}"}},
+                return JSONResponse({"error": {"code": "BadRequest", "message": f"invalid request: {in_words(exc)}"}},
                                     status_code=400, headers=VERSION)
             response.headers.update(VERSION)
             return response
@@ -73,7 +74,9 @@ def base_url(request: Request) -> str:
 
 
 def _params(request: Request) -> dict[str, str]:
-    return {k: v for k, v in request.query_params.items()}
+    """The system query options ($…). Other parameters mean nothing to this service: they are
+    neither echoed in next links nor a reason for another cache entry."""
+    return {k: v for k, v in request.query_params.items() if k.startswith("$")}
 
 
 MAX_PAGE = re.compile(r"(?:^|[,;\s])odata\.maxpagesize\s*=\s*(\d+)", re.IGNORECASE)
@@ -114,7 +117,7 @@ def resource(request: Request, ctx: CtxDep, path: str) -> Response:
 
     count = path.endswith("/$count")
     response = cached(request, ctx, build, media_type="text/plain" if count else JSON_TYPE, encode=encode,
-                      vary=f"prefer={page_size}")
+                      vary=f"prefer={page_size}", params=params)
     if page_size is not None:
         response.headers["Preference-Applied"] = f"odata.maxpagesize={page_size}"
     return response

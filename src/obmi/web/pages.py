@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from obmi import operations as ops
 from obmi.errors import NotFound, ValidationError
@@ -25,6 +25,7 @@ from obmi.web import i18n
 from obmi.web.api import parse_refs
 from obmi.web.area_picker import is_area_key, look_up, picked, tree_in_language
 from obmi.web.deps import CtxDep, LangDep
+from obmi.web.params import SearchText
 from obmi.web.region_choice import OFFERED, RegionChoice, filters_level, parse_region, region_name, region_options
 from obmi.web.rendering import origin_words, render, script_json
 from obmi.web.serialize import factsheet_json, observation_json, series_json
@@ -334,6 +335,12 @@ def _indicator_view(ctx, lang: str, code: str, level: Optional[str], period: Opt
             offers=[(_t(lang, "alle %(level)s", level=words), link(within=None))] + other_levels)
         return view
 
+    if within_key:  # say that the page shows part of the level (after a change of level, too)
+        inside = ops.area_series(ctx, [], [within_key]).areas[0]
+        words_in = _t(lang, "%(level)s in %(area)s", level=words,
+                      area=labels.area_name(inside.level, inside.code, inside.name, lang))
+        view["within_note"] = (words_in[:1].upper() + words_in[1:],
+                               _t(lang, "alle %(level)s", level=words), link(within=None))
     references = _region_references(ctx, lang, code, period, region.codes)
     reference = references[0][1] if references else None
     published = [r for r in rows if r.value is not None]
@@ -502,12 +509,70 @@ def _region_references(ctx, lang: str, code: str, period: Optional[str],
     return [(region_name(c, lang), by_code[c]) for c in regions if by_code.get(c) is not None]
 
 
+# --- another level: the chosen area follows ------------------------------------------------
+
+def _area_on_level(ctx, key: tuple[str, str], level: str, regions: tuple[str, ...]):
+    """ops.area_on_level, or None for an area or level that does not exist (the page says so)."""
+    try:
+        return ops.area_on_level(ctx, key, level, regions=regions)
+    except NotFound:
+        return None
+
+
+def follow_level_change(ctx, old_level: str, new_level: str, areas: list[str], within: Optional[str],
+                        regions: tuple[str, ...] = ()) -> tuple[list[str], Optional[str]]:
+    """The chosen areas (of `old_level`) and `within` once the reader switched to `new_level`:
+    each area becomes the area of the new level that contains it (a wijk → its gemeente, a
+    gemeente → its provincie); going down, the first area with areas of the new level in it becomes
+    `within` (a gemeente → its wijken). `within` stays while areas of the new level lie in it, else
+    it becomes the chosen area when it is (or lies in) one of the new level. What has no place on
+    the new level is dropped, so the page never highlights an area it does not show."""
+    kept: list[str] = []
+    inside: Optional[str] = None
+    for code in areas:
+        place = (_area_on_level(ctx, (old_level, code), new_level, regions)
+                 or _area_on_level(ctx, (new_level, code), new_level, regions))  # already one of the new level
+        if place is not None and place.code:
+            kept.append(place.code)
+        elif place is not None and place.contains and inside is None:
+            inside = f"{old_level}:{code}"
+    if within and inside is None:
+        try:
+            place = _area_on_level(ctx, parse_area_key(within, "within"), new_level, regions)
+        except ValidationError:  # not LEVEL:CODE: left for the page to explain
+            return list(dict.fromkeys(kept)), within
+        if place is not None and place.contains:
+            inside = within
+        elif place is not None and place.code and not kept:
+            kept.append(place.code)
+    return list(dict.fromkeys(kept)), inside
+
+
+def _level_change_redirect(request: Request, ctx, lang: str, old_level: str, new_level: Optional[str],
+                           areas: list[str], within: Optional[str], region: Optional[str]) -> RedirectResponse:
+    """The page of the new level with the areas carried over (follow_level_change), at its own
+    address: a reader can bookmark or share what they see."""
+    kept, inside = areas, within
+    infos = _levels_by_code(ctx)
+    if new_level in infos and old_level in infos and old_level != new_level:
+        choice = parse_region(region, ctx.settings.home_region, lang)
+        filtered = filters_level(new_level, {lvl: info.sort_order for lvl, info in infos.items()})
+        kept, inside = follow_level_change(ctx, old_level, new_level, areas, within,
+                                           choice.codes if filtered else ())
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("from_level", "area", "within")]
+    url = _url(request.url.path, [*params, ("within", inside), *[("area", a) for a in kept]])
+    return RedirectResponse(url, status_code=303)
+
+
 @router.get("/indicatoren/{code}", response_class=HTMLResponse)
 def indicator_page(request: Request, ctx: CtxDep, lang: LangDep, code: str,
                    level: Optional[str] = None, period: Optional[str] = None, within: Optional[str] = None,
                    classes: str = "quantile", palette: str = "blues", class_count: Optional[str] = None,
                    breaks: Optional[str] = None, same_classes: Optional[str] = None, region: Optional[str] = None,
-                   area: Annotated[Optional[list[str]], Query()] = None):
+                   area: Annotated[Optional[list[str]], Query()] = None, from_level: Optional[str] = None):
+    if from_level:  # the form after a change of level: carry the chosen area over, then show that page
+        return _level_change_redirect(request, ctx, lang, from_level, level, [a for a in area or [] if a],
+                                      within, region)
     # Text, not int/bool: a bad value gets the default and a notice on the page, never a 422.
     choice = parse_choice(classes, palette, class_count, breaks, same_classes not in (None, "", "0"))
     regions = parse_region(region, ctx.settings.home_region, lang)
@@ -730,7 +795,7 @@ def _compare_empty_states(ctx, series: Series, codes: list[str], lang: str) -> l
 
 
 @router.get("/zoeken", response_class=HTMLResponse)
-def search_page(request: Request, ctx: CtxDep, lang: LangDep, q: str = "", limit: Optional[str] = None):
+def search_page(request: Request, ctx: CtxDep, lang: LangDep, q: SearchText = "", limit: Optional[str] = None):
     # Text, not int: a bad ?limit= shows the first results, never an error page.
     shown = int(limit) if limit and limit.isdigit() and int(limit) > 0 else SEARCH_PAGE
     results = ops.search(ctx, q, limit=shown) if q.strip() else None

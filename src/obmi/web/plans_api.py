@@ -24,6 +24,7 @@ from obmi.context import Context
 from obmi.errors import ImportRejected, NotAuthenticated, NotFound, ValidationError
 from obmi.web.api_admin import MAX_REJECTED_IN_REPORT, save_upload
 from obmi.web.deps import CtxDep, LangDep
+from obmi.web.params import MAX_INT, MAX_TEXT, PLAIN, Offset, OptionalText, PathCode, RecordId, Version
 from obmi.web.plans_schemas import (
     AcknowledgeIn,
     DashboardOut,
@@ -135,17 +136,19 @@ def _filters(kind: str | None, status: str | None, owner: str | None, department
                           search=(q or "").strip() or None, tag=tag or None)
 
 
-Text = Annotated[Optional[str], Query(max_length=200)]
+Text = OptionalText
+Organisation = Annotated[Optional[str], Query(max_length=40, pattern=PLAIN)]
 
 
 @router.get("/plans/{plan_id}/items", responses=responses(ItemPage, 401, 403, 404))
-def plan_items(ctx: CtxDep, plan_id: int, kind: Text = None, status: Text = None, owner: Text = None,
+def plan_items(ctx: CtxDep, plan_id: RecordId, kind: Text = None, status: Text = None, owner: Text = None,
                department: Text = None, mandataris: Text = None, beleidsdomein: Text = None,
                priority: Optional[bool] = None, tag: Text = None,
-               q: Annotated[Optional[str], Query(max_length=200, description="Search code and titles.")] = None,
-               version: Annotated[Optional[int], Query(ge=1, description="Plan version (default: latest).")] = None,
+               q: Annotated[Optional[str], Query(max_length=MAX_TEXT, pattern=PLAIN,
+                                                 description="Search code and titles.")] = None,
+               version: Version = None,
                limit: Annotated[int, Query(ge=1, le=10000)] = 10000,
-               offset: Annotated[int, Query(ge=0)] = 0) -> JSONResponse:
+               offset: Offset = 0) -> JSONResponse:
     """The items of a plan version in hierarchy order with their derived progress and status,
     effective priority and planned budget; filtered and searched."""
     found = ops.plan_items(ctx, plan_id, version=version, limit=limit, offset=offset,
@@ -155,7 +158,7 @@ def plan_items(ctx: CtxDep, plan_id: int, kind: Text = None, status: Text = None
 
 
 @router.get("/plans/{plan_id}/dashboard", responses=responses(DashboardOut, 401, 403, 404))
-def dashboard(ctx: CtxDep, plan_id: int) -> JSONResponse:
+def dashboard(ctx: CtxDep, plan_id: RecordId) -> JSONResponse:
     """The college dashboard: status distribution, priority items, knelpunten, overdue updates,
     updates awaiting approval and progress per beleidsdomein."""
     board = ops.college_dashboard(ctx, plan_id)
@@ -163,8 +166,8 @@ def dashboard(ctx: CtxDep, plan_id: int) -> JSONResponse:
 
 
 @router.get("/plans/{plan_id}/summary", responses=responses(SummaryList, 401, 403, 404))
-def summary(ctx: CtxDep, plan_id: int,
-            version: Annotated[Optional[int], Query(ge=1, description="Plan version (default: latest).")] = None
+def summary(ctx: CtxDep, plan_id: RecordId,
+            version: Version = None
             ) -> JSONResponse:
     """Planned expenditure per beleidsdoelstelling and year (everything under it)."""
     plan = ops.plan_info(ctx, plan_id)
@@ -174,8 +177,8 @@ def summary(ctx: CtxDep, plan_id: int,
 
 
 @router.get("/plans/{plan_id}/compare", responses=responses(VersionDiffOut, 401, 403, 404))
-def compare(ctx: CtxDep, lang: LangDep, plan_id: int, old: Annotated[int, Query(ge=1)],
-            new: Annotated[int, Query(ge=1)]) -> JSONResponse:
+def compare(ctx: CtxDep, lang: LangDep, plan_id: RecordId, old: Annotated[int, Query(ge=1, le=MAX_INT)],
+            new: Annotated[int, Query(ge=1, le=MAX_INT)]) -> JSONResponse:
     """What changed between two versions of a plan."""
     changes = ops.compare_plan_versions(ctx, plan_id, old, new)
     return _json(dump(VersionDiffOut, {"old": old, "new": new, "lines": changes.lines(lang), "diff": changes.as_dict()}))
@@ -183,7 +186,8 @@ def compare(ctx: CtxDep, lang: LangDep, plan_id: int, old: Annotated[int, Query(
 
 @router.post("/plans/import", responses=responses(PlanImportOut, 401, 403, 404))
 def import_plan(request: Request, ctx: CtxDep, lang: LangDep,
-                file: Annotated[list[UploadFile], File(description="Plan file(s): BBC JSON, plan table, budget file.")],
+                file: Annotated[list[UploadFile], File(min_length=1,
+                                                      description="Plan file(s): BBC JSON, plan table, budget file.")],
                 dry_run: Annotated[bool, Form(description="Compute the difference only; change nothing.")] = False,
                 organisation: Annotated[Optional[str], Form(max_length=40)] = None,
                 plan: Annotated[Optional[str], Form(max_length=40, description="Plan code (default: the plan).")] = None,
@@ -213,8 +217,8 @@ def import_plan(request: Request, ctx: CtxDep, lang: LangDep,
 # --- items ---------------------------------------------------------------------------------------------
 
 @router.get("/items/{item_id}", responses=responses(ItemDetailOut, 401, 403, 404))
-def item(ctx: CtxDep, lang: LangDep, item_id: int,
-         version: Annotated[Optional[int], Query(ge=1, description="Plan version (default: latest).")] = None
+def item(ctx: CtxDep, lang: LangDep, item_id: RecordId,
+         version: Version = None
          ) -> JSONResponse:
     """Everything about one item: its place, derived progress with how it was computed, amounts
     per year, every version's text, status updates, KPIs, milestones and history."""
@@ -223,7 +227,7 @@ def item(ctx: CtxDep, lang: LangDep, item_id: int,
 
 
 @router.patch("/items/{item_id}", responses=responses(ItemSettingsOut, 401, 403, 404, 409, stale=True))
-def update_item(request: Request, ctx: CtxDep, item_id: int, body: ItemPatchIn) -> JSONResponse:
+def update_item(request: Request, ctx: CtxDep, item_id: RecordId, body: ItemPatchIn) -> JSONResponse:
     """Change an item's follow-up settings (only the fields sent). `expected_version` is the
     item's row_version your edit is based on: changed meanwhile, nothing is written (409)."""
     _writer(request, ctx)
@@ -236,14 +240,14 @@ def update_item(request: Request, ctx: CtxDep, item_id: int, body: ItemPatchIn) 
 
 
 @router.get("/items/{item_id}/status-updates", responses=responses(UpdateList, 401, 403, 404))
-def status_updates(ctx: CtxDep, item_id: int) -> JSONResponse:
+def status_updates(ctx: CtxDep, item_id: RecordId) -> JSONResponse:
     """The item's status updates, newest period first, each with its state and attachments."""
     updates = [update_json(u) for u in ops.item_detail(ctx, item_id).updates]
     return _json(dump(UpdateList, {"data": updates, "count": len(updates)}))
 
 
 @router.post("/items/{item_id}/status-updates", responses=responses(UpdateResultOut, 401, 403, 404, 409, stale=True))
-def post_status_update(request: Request, ctx: CtxDep, item_id: int, body: StatusUpdateIn) -> JSONResponse:
+def post_status_update(request: Request, ctx: CtxDep, item_id: RecordId, body: StatusUpdateIn) -> JSONResponse:
     """Draft (save), submit, or confirm "geen wijziging" (no_change) for a reporting period
     (default: the current one). Without a status, submit sends the saved draft as it is."""
     _writer(request, ctx)
@@ -262,7 +266,7 @@ def post_status_update(request: Request, ctx: CtxDep, item_id: int, body: Status
 
 @router.post("/status-updates/{update_id}/decision",
              responses=responses(UpdateResultOut, 401, 403, 404, 409, stale=True))
-def decide(request: Request, ctx: CtxDep, update_id: int, body: DecisionIn) -> JSONResponse:
+def decide(request: Request, ctx: CtxDep, update_id: RecordId, body: DecisionIn) -> JSONResponse:
     """Approve a submitted status update, or return it to its author (a comment is required)."""
     _writer(request, ctx)
     result = ops.decide_status_update(ctx, update_id, approve=body.decision == "approve", comment=body.comment,
@@ -271,14 +275,14 @@ def decide(request: Request, ctx: CtxDep, update_id: int, body: DecisionIn) -> J
 
 
 @router.get("/items/{item_id}/kpis", responses=responses(KpiList, 401, 403, 404))
-def kpis(ctx: CtxDep, item_id: int) -> JSONResponse:
+def kpis(ctx: CtxDep, item_id: RecordId) -> JSONResponse:
     """The item's KPIs with their measurements and traffic light (with the rule in words)."""
     rows = [kpi_json(k) for k in ops.item_detail(ctx, item_id).kpis]
     return _json(dump(KpiList, {"data": rows, "count": len(rows)}))
 
 
 @router.post("/kpis/{kpi_id}/measurements", responses=responses(MeasurementOut, 401, 403, 404, 409))
-def post_measurement(request: Request, ctx: CtxDep, kpi_id: int, body: MeasurementIn) -> JSONResponse:
+def post_measurement(request: Request, ctx: CtxDep, kpi_id: RecordId, body: MeasurementIn) -> JSONResponse:
     """Record the value (manual KPI) or the reached step (steps KPI) for a period."""
     _writer(request, ctx)
     row = ops.record_measurement(ctx, kpi_id, body.period, value=body.value, step=body.step, note=body.note)
@@ -288,9 +292,9 @@ def post_measurement(request: Request, ctx: CtxDep, kpi_id: int, body: Measureme
 # --- early-warning signals ------------------------------------------------------------------------------
 
 @router.get("/plans/{plan_id}/signals", responses=responses(SignalList, 401, 403, 404))
-def plan_signals(ctx: CtxDep, plan_id: int,
+def plan_signals(ctx: CtxDep, plan_id: RecordId,
                  state: Annotated[Optional[Literal["open", "acknowledged", "resolved"]], Query()] = None,
-                 item: Annotated[Optional[int], Query(description="Only the signals of this item (id).")] = None
+                 item: Annotated[Optional[int], Query(ge=1, le=MAX_INT, description="Only the signals of this item (id).")] = None
                  ) -> JSONResponse:
     """The plan's early-warning signals the caller may see (coordinators: all; others: their
     own), critical first, each with its rule, evidence and owner."""
@@ -299,7 +303,7 @@ def plan_signals(ctx: CtxDep, plan_id: int,
 
 
 @router.post("/plans/{plan_id}/signals/evaluate", responses=responses(EvaluationOut, 401, 403, 404))
-def evaluate_signals(request: Request, ctx: CtxDep, plan_id: int) -> JSONResponse:
+def evaluate_signals(request: Request, ctx: CtxDep, plan_id: RecordId) -> JSONResponse:
     """Evaluate the organisation's rules over the plan now (coordinators)."""
     _writer(request, ctx)
     result = ops.evaluate_signals(ctx, plan_id)
@@ -307,23 +311,23 @@ def evaluate_signals(request: Request, ctx: CtxDep, plan_id: int) -> JSONRespons
 
 
 @router.post("/signals/{signal_id}/acknowledge", responses=responses(SignalOut, 401, 403, 404, 409, stale=True))
-def acknowledge_signal(request: Request, ctx: CtxDep, signal_id: int, body: AcknowledgeIn) -> JSONResponse:
+def acknowledge_signal(request: Request, ctx: CtxDep, signal_id: RecordId, body: AcknowledgeIn) -> JSONResponse:
     """Acknowledge an open signal with a comment (its owner, or a coordinator)."""
     _writer(request, ctx)
     row = ops.acknowledge_signal(ctx, signal_id, body.comment, expected_version=body.expected_version)
     return _json(dump(SignalOut, row))
 
 
-@router.get("/signal-rules", responses=responses(SignalRuleList, 401, 403))
-def signal_rules(ctx: CtxDep, organisation: Annotated[Optional[str], Query(max_length=40)] = None) -> JSONResponse:
+@router.get("/signal-rules", responses=responses(SignalRuleList, 401, 403, 404))
+def signal_rules(ctx: CtxDep, organisation: Organisation = None) -> JSONResponse:
     """The early-warning rules with the organisation's settings, each in words with its parameters."""
     rows = ops.signal_rules(ctx, organisation=organisation)
     return _json(dump(SignalRuleList, {"data": rows, "count": len(rows)}))
 
 
-@router.put("/signal-rules/{code}", responses=responses(SignalRuleOut, 401, 403, 409, stale=True))
-def configure_signal_rule(request: Request, ctx: CtxDep, code: str, body: SignalRuleIn,
-                          organisation: Annotated[Optional[str], Query(max_length=40)] = None) -> JSONResponse:
+@router.put("/signal-rules/{code}", responses=responses(SignalRuleOut, 401, 403, 404, 409, stale=True))
+def configure_signal_rule(request: Request, ctx: CtxDep, code: PathCode, body: SignalRuleIn,
+                          organisation: Organisation = None) -> JSONResponse:
     """Enable, disable or tune one rule for the organisation (org admins and coordinators)."""
     _writer(request, ctx)
     row = ops.configure_signal_rule(ctx, code, organisation=organisation, enabled=body.enabled, params=body.params,
@@ -334,7 +338,7 @@ def configure_signal_rule(request: Request, ctx: CtxDep, code: str, body: Signal
 # --- the public view --------------------------------------------------------------------------------------
 
 @router.get("/public/plans/{organisation}", responses=responses(PublicPlanOut, 404))
-def public_plan(ctx: CtxDep, organisation: str) -> JSONResponse:
+def public_plan(ctx: CtxDep, organisation: PathCode) -> JSONResponse:
     """The published items of an organisation's plan: approved status, progress and KPIs only."""
     view = ops.public_plan(ctx, organisation)
     if view.plan is None:

@@ -43,6 +43,7 @@ from obmi.web.admin import may, when
 from obmi.web.api_admin import save_upload
 from obmi.web.auth_pages import NO_STORE
 from obmi.web.deps import CtxDep, LangDep
+from obmi.web.params import MAX_INT, OptionalId, RecordId
 from obmi.web.plans_api import attachment_url, explanation_rows, kpi_json
 from obmi.web.rendering import render, script_json
 from obmi.web.security import check_csrf, safe_next
@@ -166,9 +167,12 @@ def _int(text: str | None, field: str) -> int | None:
     if text is None or not str(text).strip():
         return None
     try:
-        return int(str(text).strip())
+        value = int(str(text).strip())
     except ValueError:
         raise ValidationError("not a whole number", {field: ["a whole number"]}) from None
+    if abs(value) > MAX_INT:  # no row has it, and the database cannot compare with it
+        raise ValidationError("number out of range", {field: [f"a whole number of at most {MAX_INT}"]})
+    return value
 
 
 def _depths(rows: Iterable[dict[str, Any]]) -> dict[int, int]:
@@ -309,7 +313,7 @@ def _plan_of(ctx: Context, plan_id: int) -> Any:
 
 
 @router.get("/beleid/plannen/{plan_id:int}", response_class=HTMLResponse)
-def dashboard_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, beslist: str = "") -> Response:
+def dashboard_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: RecordId, beslist: str = "") -> Response:
     board = ops.college_dashboard(ctx, plan_id)
     everything = ops.plan_items(ctx, plan_id).items
     words = Words(lang)
@@ -337,10 +341,10 @@ FilterText = Annotated[str, Query(max_length=200)]
 
 
 @router.get("/beleid/plannen/{plan_id:int}/items", response_class=HTMLResponse)
-def items_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, kind: FilterText = "",
+def items_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: RecordId, kind: FilterText = "",
                status: FilterText = "", owner: FilterText = "", department: FilterText = "", mandataris: FilterText = "",
                beleidsdomein: FilterText = "", priority: FilterText = "", tag: FilterText = "", q: FilterText = "",
-               versie: Annotated[int | None, Query(ge=1)] = None) -> Response:
+               versie: OptionalId = None) -> Response:
     filters = {"kind": kind, "status": status, "owner": owner, "department": department, "mandataris": mandataris,
                "beleidsdomein": beleidsdomein, "priority": priority, "tag": tag, "q": q}
     everything = ops.plan_items(ctx, plan_id, version=versie)
@@ -356,9 +360,9 @@ def items_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, kind:
 
 
 @router.get("/beleid/plannen/{plan_id:int}/versies", response_class=HTMLResponse)
-def versions_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int,
-                  oud: Annotated[int | None, Query(ge=1)] = None,
-                  nieuw: Annotated[int | None, Query(ge=1)] = None) -> Response:
+def versions_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: RecordId,
+                  oud: OptionalId = None,
+                  nieuw: OptionalId = None) -> Response:
     plan = _plan_of(ctx, plan_id)
     numbers = [v["number"] for v in plan.versions]
     changes = None
@@ -439,14 +443,14 @@ NOTICES = {"instellingen": "De instellingen van het item zijn bewaard.",
 
 
 @router.get("/beleid/items/{item_id:int}", response_class=HTMLResponse)
-def item_page(request: Request, ctx: CtxDep, lang: LangDep, item_id: int,
+def item_page(request: Request, ctx: CtxDep, lang: LangDep, item_id: RecordId,
               periode: Annotated[str, Query(max_length=20)] = "", bewaard: str = "",
-              versie: Annotated[int | None, Query(ge=1)] = None) -> Response:
+              versie: OptionalId = None) -> Response:
     return _item_view(request, ctx, lang, item_id, period=periode, notice=NOTICES.get(bewaard, ""), versie=versie)
 
 
 @router.post("/beleid/items/{item_id:int}/instellingen", response_class=HTMLResponse)
-def item_settings(request: Request, ctx: CtxDep, lang: LangDep, item_id: int, csrf_token: Annotated[str, Form()] = "",
+def item_settings(request: Request, ctx: CtxDep, lang: LangDep, item_id: RecordId, csrf_token: Annotated[str, Form()] = "",
                   expected_version: Annotated[str, Form()] = "", owner: Annotated[str, Form()] = "",
                   department: Annotated[str, Form()] = "", mandataris: Annotated[str, Form()] = "",
                   priority: Annotated[str, Form()] = "", publish: Annotated[str, Form()] = "",
@@ -477,7 +481,7 @@ def _read_upload(upload: UploadFile, limit_mb: int) -> bytes:
 
 
 @router.post("/beleid/items/{item_id:int}/status", response_class=HTMLResponse)
-def item_status(request: Request, ctx: CtxDep, lang: LangDep, item_id: int, csrf_token: Annotated[str, Form()] = "",
+def item_status(request: Request, ctx: CtxDep, lang: LangDep, item_id: RecordId, csrf_token: Annotated[str, Form()] = "",
                 action: Annotated[str, Form()] = "save", period: Annotated[str, Form()] = "",
                 status: Annotated[str, Form()] = "", progress: Annotated[str, Form()] = "",
                 narrative: Annotated[str, Form()] = "", knelpunten: Annotated[str, Form()] = "",
@@ -515,7 +519,7 @@ def item_status(request: Request, ctx: CtxDep, lang: LangDep, item_id: int, csrf
 
 
 @router.post("/beleid/items/{item_id:int}/geen-wijziging", response_class=HTMLResponse)
-def item_no_change(request: Request, ctx: CtxDep, lang: LangDep, item_id: int, csrf_token: Annotated[str, Form()] = "",
+def item_no_change(request: Request, ctx: CtxDep, lang: LangDep, item_id: RecordId, csrf_token: Annotated[str, Form()] = "",
                    period: Annotated[str, Form()] = "", terug: Annotated[str, Form()] = "") -> Response:
     """The one-click "Geen wijziging" (also from "mijn rapporteringen")."""
     check_csrf(request, ctx, csrf_token)
@@ -532,7 +536,7 @@ def item_no_change(request: Request, ctx: CtxDep, lang: LangDep, item_id: int, c
 
 
 @router.post("/beleid/updates/{update_id:int}/beslissing", response_class=HTMLResponse)
-def decide(request: Request, ctx: CtxDep, lang: LangDep, update_id: int, csrf_token: Annotated[str, Form()] = "",
+def decide(request: Request, ctx: CtxDep, lang: LangDep, update_id: RecordId, csrf_token: Annotated[str, Form()] = "",
            decision: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "",
            expected_version: Annotated[str, Form()] = "", item_id: Annotated[str, Form()] = "",
            terug: Annotated[str, Form()] = "") -> Response:
@@ -558,7 +562,7 @@ def decide(request: Request, ctx: CtxDep, lang: LangDep, update_id: int, csrf_to
 
 
 @router.post("/beleid/updates/{update_id:int}/bijlagen", response_class=HTMLResponse)
-def add_attachment(request: Request, ctx: CtxDep, lang: LangDep, update_id: int,
+def add_attachment(request: Request, ctx: CtxDep, lang: LangDep, update_id: RecordId,
                    csrf_token: Annotated[str, Form()] = "", item_id: Annotated[str, Form()] = "",
                    file: Annotated[UploadFile | None, File()] = None) -> Response:
     check_csrf(request, ctx, csrf_token)
@@ -576,7 +580,7 @@ def add_attachment(request: Request, ctx: CtxDep, lang: LangDep, update_id: int,
 
 
 @router.get("/beleid/bijlagen/{attachment_id:int}")
-def download_attachment(ctx: CtxDep, attachment_id: int) -> Response:
+def download_attachment(ctx: CtxDep, attachment_id: RecordId) -> Response:
     """An attachment as a download, with its stored (content-checked) type; never shown inline."""
     row = ops.get_attachment(ctx, attachment_id)
     name = row["file_name"]
@@ -587,7 +591,7 @@ def download_attachment(ctx: CtxDep, attachment_id: int) -> Response:
 
 
 @router.post("/beleid/kpis/{kpi_id:int}/metingen", response_class=HTMLResponse)
-def add_measurement(request: Request, ctx: CtxDep, lang: LangDep, kpi_id: int, csrf_token: Annotated[str, Form()] = "",
+def add_measurement(request: Request, ctx: CtxDep, lang: LangDep, kpi_id: RecordId, csrf_token: Annotated[str, Form()] = "",
                     item_id: Annotated[str, Form()] = "", period: Annotated[str, Form()] = "",
                     value: Annotated[str, Form()] = "", step: Annotated[str, Form()] = "",
                     note: Annotated[str, Form()] = "") -> Response:
@@ -606,7 +610,7 @@ def add_measurement(request: Request, ctx: CtxDep, lang: LangDep, kpi_id: int, c
 
 
 @router.post("/beleid/mijlpalen/{milestone_id:int}", response_class=HTMLResponse)
-def update_milestone(request: Request, ctx: CtxDep, lang: LangDep, milestone_id: int,
+def update_milestone(request: Request, ctx: CtxDep, lang: LangDep, milestone_id: RecordId,
                      csrf_token: Annotated[str, Form()] = "", item_id: Annotated[str, Form()] = "",
                      expected_version: Annotated[str, Form()] = "", actual_start: Annotated[str, Form()] = "",
                      actual_end: Annotated[str, Form()] = "") -> Response:

@@ -5,10 +5,12 @@ view. Like obmi.web.schemas they are the OpenAPI documentation; responses are bu
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from obmi.web.schemas import Timestamp
 
 
 class Out(BaseModel):
@@ -41,7 +43,7 @@ class VersionOut(Out):
     motivering: str = ""
     layout: str = ""
     import_id: int | None = None
-    created_at: datetime | None = None
+    created_at: Timestamp | None = None
     created_by: str | None = None
 
 
@@ -127,7 +129,7 @@ class AwaitingOut(ItemOut):
     update_id: int
     period_code: str
     submitted_by: str | None
-    submitted_at: datetime | None
+    submitted_at: Timestamp | None
     update_version: int
 
 
@@ -154,12 +156,12 @@ class SignalOut(Out):
     message_en: str
     evidence: dict[str, Any] = Field(description="The numbers, dates and periods that triggered it.")
     owner: str | None
-    first_seen: datetime
-    last_seen: datetime
+    first_seen: Timestamp
+    last_seen: Timestamp
     acknowledged_by: str | None = None
-    acknowledged_at: datetime | None = None
+    acknowledged_at: Timestamp | None = None
     comment: str = ""
-    resolved_at: datetime | None = None
+    resolved_at: Timestamp | None = None
     row_version: int
 
 
@@ -201,7 +203,7 @@ class SignalRuleOut(Out):
     param_specs: list[SignalParamOut]
     row_version: int = Field(description="0: never configured (the defaults apply).")
     updated_by: str | None = None
-    updated_at: datetime | None = None
+    updated_at: Timestamp | None = None
 
 
 class SignalRuleList(Out):
@@ -250,7 +252,7 @@ class AttachmentOut(Out):
     size: int
     sha256: str | None = None
     uploaded_by: str | None = None
-    uploaded_at: datetime | None = None
+    uploaded_at: Timestamp | None = None
     url: str = Field(description="Where to download it.")
 
 
@@ -267,12 +269,12 @@ class UpdateOut(Out):
     knelpunten: str
     no_change: bool
     author: str
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
     updated_by: str | None = None
-    submitted_at: datetime | None = None
+    submitted_at: Timestamp | None = None
     submitted_by: str | None = None
-    decided_at: datetime | None = None
+    decided_at: Timestamp | None = None
     decided_by: str | None = None
     decision_comment: str = ""
     row_version: int = Field(description="Send it back as expected_version when changing the update.")
@@ -377,7 +379,7 @@ class MilestoneOut(Out):
 
 
 class HistoryOut(Out):
-    at: datetime
+    at: Timestamp
     actor: str
     operation: str
     outcome: str
@@ -419,7 +421,7 @@ class ItemSettingsOut(Out):
     weight: float | None
     publish: bool
     row_version: int
-    updated_at: datetime | None = None
+    updated_at: Timestamp | None = None
     updated_by: str | None = None
 
 
@@ -430,7 +432,7 @@ class MeasurementOut(Out):
     step: str | None
     note: str
     recorded_by: str
-    recorded_at: datetime
+    recorded_at: Timestamp
 
 
 # --- import --------------------------------------------------------------------------------------

@@ -6,8 +6,7 @@ version answers 409 with both versions."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -15,8 +14,10 @@ from pydantic import Field
 
 from obmi import operations as ops
 from obmi.web.deps import CtxDep
+from obmi.web.params import PathCode, RecordId, Version, Year
 from obmi.web.plans_api import _json, _writer
 from obmi.web.plans_schemas import In, Out, dump, responses
+from obmi.web.schemas import Timestamp
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 ReportKind = Literal["opvolging", "college"]
@@ -34,9 +35,9 @@ class SectionOut(Out):
     state: str | None = Field(description="draft, submitted, returned, approved; None: nothing written (or not "
                                           "visible to you yet)")
     row_version: int = Field(description="Send as expected_version with the next change")
-    updated_at: datetime | None = None
+    updated_at: Timestamp | None = None
     updated_by: str | None = None
-    decided_at: datetime | None = None
+    decided_at: Timestamp | None = None
     decided_by: str | None = None
     decision_comment: str = ""
 
@@ -80,9 +81,9 @@ def _file(data: bytes, name: str, fmt: str) -> Response:
 
 @router.get("/plans/{plan_id}/reports/opvolging/{year}.{fmt}", response_class=Response,
             responses=FILE_RESPONSES)
-def opvolging(ctx: CtxDep, plan_id: int, year: int, fmt: Format,
+def opvolging(ctx: CtxDep, plan_id: RecordId, year: Year, fmt: Format,
               lang: Annotated[Literal["nl", "en"], Query()] = "nl",
-              version: Annotated[Optional[int], Query(ge=1, description="Plan version (default: latest)")] = None,
+              version: Version = None,
               drafts: Annotated[bool, Query(description="Include texts not yet approved (report writers)")] = False
               ) -> Response:
     """The opvolgingsrapportering of the first semester of `year` (PDF or XLSX)."""
@@ -93,9 +94,9 @@ def opvolging(ctx: CtxDep, plan_id: int, year: int, fmt: Format,
 
 @router.get("/plans/{plan_id}/reports/college/{period}.{fmt}", response_class=Response,
             responses=FILE_RESPONSES)
-def college(ctx: CtxDep, plan_id: int, period: str, fmt: Format,
+def college(ctx: CtxDep, plan_id: RecordId, period: PathCode, fmt: Format,
             lang: Annotated[Literal["nl", "en"], Query()] = "nl",
-            version: Annotated[Optional[int], Query(ge=1, description="Plan version (default: latest)")] = None,
+            version: Version = None,
             drafts: Annotated[bool, Query(description="Include texts not yet approved (report writers)")] = False
             ) -> Response:
     """The college report of one reporting period (PDF or XLSX)."""
@@ -105,7 +106,7 @@ def college(ctx: CtxDep, plan_id: int, period: str, fmt: Format,
 
 
 @router.get("/plans/{plan_id}/reports/{report}/{period}/sections", responses=responses(SectionList, 401, 403, 404))
-def sections(ctx: CtxDep, plan_id: int, report: ReportKind, period: str) -> JSONResponse:
+def sections(ctx: CtxDep, plan_id: RecordId, report: ReportKind, period: PathCode) -> JSONResponse:
     """The text sections of a report: the legal ones first, then the organisation's own."""
     rows = ops.list_report_sections(ctx, plan_id, report, period)
     return _json(dump(SectionList, {"report": report, "period": period, "data": rows}))
@@ -113,7 +114,7 @@ def sections(ctx: CtxDep, plan_id: int, report: ReportKind, period: str) -> JSON
 
 @router.put("/plans/{plan_id}/reports/{report}/{period}/sections/{code}",
             responses=responses(SectionOut, 401, 403, 404, 409, stale=True))
-def write_section(request: Request, ctx: CtxDep, plan_id: int, report: ReportKind, period: str, code: str,
+def write_section(request: Request, ctx: CtxDep, plan_id: RecordId, report: ReportKind, period: PathCode, code: PathCode,
                   body: SectionIn) -> JSONResponse:
     """Save the text of a section as a draft (and submit it with submit=true)."""
     _writer(request, ctx)
@@ -126,7 +127,7 @@ def write_section(request: Request, ctx: CtxDep, plan_id: int, report: ReportKin
 
 @router.post("/plans/{plan_id}/reports/{report}/{period}/sections",
              responses=responses(SectionOut, 401, 403, 404, 409))
-def add_section(request: Request, ctx: CtxDep, plan_id: int, report: ReportKind, period: str,
+def add_section(request: Request, ctx: CtxDep, plan_id: RecordId, report: ReportKind, period: PathCode,
                 body: NewSectionIn) -> JSONResponse:
     """Add an organisation's own section (a draft, after the legal ones)."""
     _writer(request, ctx)
@@ -137,7 +138,7 @@ def add_section(request: Request, ctx: CtxDep, plan_id: int, report: ReportKind,
 
 @router.post("/report-sections/{section_id}/decision", responses=responses(SectionOut, 401, 403, 404, 409,
                                                                              stale=True))
-def decide(request: Request, ctx: CtxDep, section_id: int, body: DecisionIn) -> JSONResponse:
+def decide(request: Request, ctx: CtxDep, section_id: RecordId, body: DecisionIn) -> JSONResponse:
     """Submit a draft, or approve, return (with a comment) or reopen a submitted section."""
     _writer(request, ctx)
     if body.decision == "submit":

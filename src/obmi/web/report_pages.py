@@ -19,6 +19,7 @@ from obmi.errors import Conflict, NotAllowed, ValidationError
 from obmi.plans.workflow import StaleEdit
 from obmi.web.admin import may
 from obmi.web.deps import CtxDep, LangDep
+from obmi.web.params import RecordId
 from obmi.web.plans_pages import _back, _int, _page, _signed_in
 from obmi.web.security import check_csrf
 
@@ -70,13 +71,13 @@ def _report_page(request: Request, ctx: Context, lang: str, plan_id: int, report
 
 
 @router.get("/beleid/plannen/{plan_id:int}/rapportering", response_class=HTMLResponse)
-def reports_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, rapport: str = "opvolging",
+def reports_page(request: Request, ctx: CtxDep, lang: LangDep, plan_id: RecordId, rapport: str = "opvolging",
                  periode: str = "", bewaard: str = "") -> Response:
     return _report_page(request, ctx, lang, plan_id, rapport, periode.strip(), notice=bewaard)
 
 
 @router.get("/beleid/plannen/{plan_id:int}/rapportering/{report}/{period}.{fmt}")
-def report_file(ctx: CtxDep, lang: LangDep, plan_id: int, report: str, period: str, fmt: str,
+def report_file(ctx: CtxDep, lang: LangDep, plan_id: RecordId, report: str, period: str, fmt: str,
                 ontwerp: str = "") -> Response:
     """The report as a file; `?ontwerp=1` (report writers) includes the texts not yet approved."""
     drafts = bool(ontwerp)
@@ -95,7 +96,7 @@ def report_file(ctx: CtxDep, lang: LangDep, plan_id: int, report: str, period: s
 
 
 @router.post("/beleid/plannen/{plan_id:int}/rapportering/secties", response_class=HTMLResponse)
-def save_section(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, csrf_token: Annotated[str, Form()] = "",
+def save_section(request: Request, ctx: CtxDep, lang: LangDep, plan_id: RecordId, csrf_token: Annotated[str, Form()] = "",
                  rapport: Annotated[str, Form()] = "", periode: Annotated[str, Form()] = "",
                  code: Annotated[str, Form()] = "", tekst: Annotated[str, Form()] = "",
                  expected_version: Annotated[str, Form()] = "", action: Annotated[str, Form()] = "save") -> Response:
@@ -123,7 +124,7 @@ def save_section(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, csr
 
 
 @router.post("/beleid/plannen/{plan_id:int}/rapportering/secties/nieuw", response_class=HTMLResponse)
-def add_section(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, csrf_token: Annotated[str, Form()] = "",
+def add_section(request: Request, ctx: CtxDep, lang: LangDep, plan_id: RecordId, csrf_token: Annotated[str, Form()] = "",
                 rapport: Annotated[str, Form()] = "", periode: Annotated[str, Form()] = "",
                 titel: Annotated[str, Form()] = "", titel_en: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, ctx, csrf_token)
@@ -140,7 +141,7 @@ def add_section(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, csrf
 
 @router.post("/beleid/plannen/{plan_id:int}/rapportering/secties/{section_id:int}/beslissing",
              response_class=HTMLResponse)
-def decide_section(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int, section_id: int,
+def decide_section(request: Request, ctx: CtxDep, lang: LangDep, plan_id: RecordId, section_id: RecordId,
                    csrf_token: Annotated[str, Form()] = "", rapport: Annotated[str, Form()] = "",
                    periode: Annotated[str, Form()] = "", beslissing: Annotated[str, Form()] = "",
                    commentaar: Annotated[str, Form()] = "", code: Annotated[str, Form()] = "",

@@ -14,6 +14,7 @@ def obmi_routers() -> list[Any]:
         admin,
         api,
         api_admin,
+        area_report_pages,
         auth_pages,
         catalog_api,
         downloads,
@@ -31,9 +32,11 @@ def obmi_routers() -> list[Any]:
         signals_pages,
         swing_api,
         system,
+        table_builder,
+        two_indicators,
     )
     return [system.router, api.router, api_admin.router, plans_api.router, finance_api.router, report_api.router,
-            exchange_api.router, downloads.router, catalog_api.router,
+            exchange_api.router, downloads.router, two_indicators.router, catalog_api.router,
             auth_pages.router, oidc.router, admin.router, plans_pages.router, finance_pages.router,
             report_pages.router, signals_pages.router, swing_api.router, odata_api.router, index_pages.router,
-            pages.router]
+            table_builder.router, area_report_pages.router, pages.router]

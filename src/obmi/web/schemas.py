@@ -5,12 +5,18 @@ Lists answer `{data, count}`."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from obmi.timeutil import as_utc
 
 Status = Literal["final", "provisional", "estimated", "suppressed", "not_applicable", "missing", "empty"]
 Origin = Literal["source", "aggregated", "reexpressed", "derived"]
+
+
+# A moment, in UTC with its zone (RFC 3339, as the schema says): SQLite keeps naive UTC timestamps.
+Timestamp = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class Schema(BaseModel):
@@ -58,7 +64,7 @@ class IndicatorList(Schema):
 class IndicatorDetail(IndicatorOut):
     levels: list[str] = Field(description="Levels with data that you may see, fine to coarse.")
     periods: list[str] = Field(description="Periods with data at `level`, in time order.")
-    last_update: datetime | None
+    last_update: Timestamp | None
 
 
 class LevelOut(Schema):
@@ -280,9 +286,12 @@ class ImportRunOut(Schema):
     user: str
     user_id: int | None
     organisation: str | None
-    started: datetime
-    finished: datetime | None
+    started: Timestamp
+    finished: Timestamp | None
     message: str
+    process_gone: bool | None = Field(None, description=(
+        "For a run still `running`: true when the process running it has ended without finishing it "
+        "(killed, crashed); the next import or `obmi imports --cleanup` marks it `interrupted`."))
 
 
 class ImportRunList(Schema):
@@ -306,8 +315,11 @@ class MeOut(Schema):
 def responses(model: type[BaseModel], *errors: int) -> dict:
     """The OpenAPI `responses` of an endpoint: its 200 model and the errors it can answer."""
     described = {400: "Bad request", 401: "Sign in or send a valid API token", 403: "Not allowed",
-                 404: "Not found (or not visible to you)", 409: "Conflict", 422: "Invalid parameters"}
+                 404: "Not found (or not visible to you)", 409: "Conflict", 422: "Invalid parameters",
+                 429: "Too many requests: ask again after Retry-After seconds"}
     out: dict = {200: {"model": model}}
     for status in (*errors, 422):
         out[status] = {"model": ErrorOut, "description": described[status]}
+    if 429 in errors:
+        out[429]["headers"] = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
     return out

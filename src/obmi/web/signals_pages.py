@@ -18,6 +18,7 @@ from obmi.context import Context
 from obmi.errors import Conflict, ValidationError
 from obmi.plans.workflow import StaleEdit
 from obmi.web.deps import CtxDep, LangDep
+from obmi.web.params import RecordId
 from obmi.web.plans_pages import _back, _int, _item_view, _org_resource, _page, _signed_in
 from obmi.web.security import check_csrf, safe_next
 
@@ -26,7 +27,7 @@ RULE_NOTICES = {"regel": "De regel is bewaard.", "geevalueerd": "De signalen zij
 
 
 @router.post("/beleid/signalen/{signal_id:int}/erkennen", response_class=HTMLResponse)
-def acknowledge(request: Request, ctx: CtxDep, lang: LangDep, signal_id: int, csrf_token: Annotated[str, Form()] = "",
+def acknowledge(request: Request, ctx: CtxDep, lang: LangDep, signal_id: RecordId, csrf_token: Annotated[str, Form()] = "",
                 comment: Annotated[str, Form()] = "", expected_version: Annotated[str, Form()] = "",
                 terug: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, ctx, csrf_token)
@@ -61,7 +62,7 @@ def _item_of(ctx: Context, signal_id: int, back: str) -> int | None:
 
 
 @router.post("/beleid/plannen/{plan_id:int}/signalen/evalueren", response_class=HTMLResponse)
-def evaluate(request: Request, ctx: CtxDep, lang: LangDep, plan_id: int,
+def evaluate(request: Request, ctx: CtxDep, lang: LangDep, plan_id: RecordId,
              csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, ctx, csrf_token)
     _signed_in(ctx)

@@ -34,6 +34,7 @@ from obmi.operations import ObservationQuery
 from obmi.web.caching import cached
 from obmi.web.deps import CtxDep
 from obmi.web.errors import CHALLENGE, STATUS
+from obmi.web.params import in_words
 
 ODATA = "/jiveservices/odata"
 # Swing's own page size: its public Python client asks `$skip=0,10,20,…` and stops at an empty
@@ -77,7 +78,7 @@ class SwingRoute(APIRoute):
             except ObmiError as exc:
                 return error_response(exc)
             except RequestValidationError as exc:
-                return JSONResponse({"error": f"invalid request: {exc.errors()}"}, status_code=400)
+                return JSONResponse({"error": f"invalid request: {in_words(exc)}"}, status_code=400)
         return answer
 
 
@@ -143,7 +144,8 @@ def period_levels(periods: Iterable[str]) -> list[tuple[str, str]]:
 def geo_levels(request: Request, ctx: CtxDep) -> Response:
     """Every area level, named in Dutch."""
     page = odata_page(request)
-    return cached(request, ctx, lambda: odata_list(((lvl.code, lvl.name_nl) for lvl in ops.list_levels(ctx)), page))
+    return cached(request, ctx, lambda: odata_list(((lvl.code, lvl.name_nl) for lvl in ops.list_levels(ctx)), page),
+                  params={"page": page})
 
 
 def _areas(ctx: Context, level: str) -> list[tuple[str, str]]:
@@ -154,7 +156,7 @@ def _areas(ctx: Context, level: str) -> list[tuple[str, str]]:
 def geo_items(request: Request, ctx: CtxDep, level: str) -> Response:
     """The areas of a level (full OBMi codes; unknown-location codes are not areas to list)."""
     page = odata_page(request)
-    return cached(request, ctx, lambda: odata_list(_areas(ctx, level), page))
+    return cached(request, ctx, lambda: odata_list(_areas(ctx, level), page), params={"page": page})
 
 
 @router.get(ODATA + "/PeriodLevels")
@@ -162,14 +164,15 @@ def all_period_levels(request: Request, ctx: CtxDep) -> Response:
     """The period types the indicators one may see are delivered in (their `frequency`)."""
     page = odata_page(request)
     return cached(request, ctx, lambda: odata_list(
-        period_levels(ind.frequency for ind in ops.list_indicators(ctx)), page))
+        period_levels(ind.frequency for ind in ops.list_indicators(ctx)), page), params={"page": page})
 
 
 @router.get(ODATA + "/Variables")
 def variables(request: Request, ctx: CtxDep) -> Response:
     """The indicators one may see, by code, VARIABLES_PAGE at a time unless `$top` says otherwise."""
     page = odata_page(request, VARIABLES_PAGE)
-    return cached(request, ctx, lambda: odata_list(((i.code, i.name_nl) for i in ops.list_indicators(ctx)), page))
+    return cached(request, ctx, lambda: odata_list(((i.code, i.name_nl) for i in ops.list_indicators(ctx)), page),
+                  params={"page": page})
 
 
 @router.get(ODATA + "/Variables('{code}')/GeoLevels")
@@ -181,7 +184,7 @@ def variable_levels(request: Request, ctx: CtxDep, code: str) -> Response:
         found = ops.indicator_availability(ctx, code)
         names = {lvl.code: lvl.name_nl for lvl in ops.list_levels(ctx)}
         return odata_list(((lvl, names.get(lvl, lvl)) for lvl in found.levels), page)
-    return cached(request, ctx, build)
+    return cached(request, ctx, build, params={"page": page})
 
 
 @router.get(ODATA + "/Variables('{code}')/GeoLevels('{level}')/PeriodLevels")
@@ -192,7 +195,7 @@ def variable_period_levels(request: Request, ctx: CtxDep, code: str, level: str)
     def build() -> dict[str, list[dict[str, str]]]:
         found = ops.indicator_availability(ctx, code, level)
         return odata_list(period_levels(period_type_of(p) for p in found.periods), page)
-    return cached(request, ctx, build)
+    return cached(request, ctx, build, params={"page": page})
 
 
 @router.get(ODATA + "/Variables('{code}')/GeoLevels('{level}')/GeoItems")
@@ -203,7 +206,7 @@ def variable_geo_items(request: Request, ctx: CtxDep, code: str, level: str) -> 
     def build() -> dict[str, list[dict[str, str]]]:
         found = ops.indicator_availability(ctx, code, level)
         return odata_list(_areas(ctx, level) if found.periods else [], page)
-    return cached(request, ctx, build)
+    return cached(request, ctx, build, params={"page": page})
 
 
 @router.get(ODATA + "/{rest:path}")
@@ -309,7 +312,7 @@ def selection_table(ctx: Context, sel: Selection) -> dict[str, list[Any]]:
 def selection_table_json(request: Request, ctx: CtxDep) -> Response:
     """Swing's selection table as JSON: headers Geo, Perioden and the indicator's name; rows as text."""
     selection = parse_selection(query_params(request))
-    return cached(request, ctx, lambda: selection_table(ctx, selection))
+    return cached(request, ctx, lambda: selection_table(ctx, selection), params={"selection": selection})
 
 
 @router.get("/jive/{rest:path}")

@@ -37,7 +37,10 @@
     return n + (tens >= 11 && tens <= 13 ? "th" : ones === 1 ? "st" : ones === 2 ? "nd" : ones === 3 ? "rd" : "th");
   }
   const HIGHLIGHT = "#d95f02";
-  const vegaOptions = { actions: false, renderer: "svg" };
+  // ast: Vega's expression interpreter instead of eval; no <style> elements of its own (vega-embed.css):
+  // the Content-Security-Policy allows neither.
+  const vegaOptions = { actions: false, renderer: "svg", ast: true, defaultStyle: false,
+                        tooltip: { disableDefaultStyle: true } };
 
   function fmt(value, decimals) {
     if (value === null || value === undefined) return "";
@@ -58,6 +61,9 @@
       // Another level has its own periods: let the server take that level's latest one rather
       // than ask for this period there (which may have no data).
       if (select.name === "level") select.form.querySelectorAll("select[name=period]").forEach((p) => (p.disabled = true));
+      // Only a change of level needs the server to carry the chosen area over (and answer with
+      // the new level's address); any other change keeps the address as it is.
+      select.form.querySelectorAll("input[name=from_level]").forEach((f) => (f.disabled = select.name !== "level"));
       select.form.submit();
     }));
 
@@ -297,6 +303,16 @@
   }
 
   /* ---------------------------------------------------------------- maps */
+  // The city's base map under a map, when one is configured (static/basemap.js; none by default);
+  // the areas are then a little more transparent so that it shows through.
+  const baseMap = typeof window.obmiBaseMap === "function" ? window.obmiBaseMap : null;
+  function layBaseMap(map) {
+    if (baseMap) baseMap(map);
+  }
+  function areaOpacity(withoutBaseMap) {
+    return baseMap && baseMap.fillOpacity ? baseMap.fillOpacity(withoutBaseMap) : withoutBaseMap;
+  }
+
   function drawMap(element, geojsonUrl, rowsByCode, decimals, unit, onSelect, onHover, areaKeys) {
     // A map inside aria-hidden (a tile whose table says the same) must hold nothing focusable.
     const hidden = Boolean(element.closest("[aria-hidden=true]"));
@@ -305,11 +321,12 @@
     if (hidden) element.querySelectorAll("a, button, [tabindex]").forEach((el) => el.setAttribute("tabindex", "-1"));
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution("Statbel · Provincies in Cijfers");
+    layBaseMap(map);
     const layers = {};
     return fetch(geojsonUrl).then((r) => r.json()).then((geojson) => {
       const layer = L.geoJSON(geojson, {
         style: (f) => ({ fillColor: (rowsByCode[f.properties.code] || {}).colour || "#d9d9d9",
-                         weight: 0.6, color: "#444", fillOpacity: 0.85 }),
+                         weight: 0.6, color: "#444", fillOpacity: areaOpacity(0.85) }),
         onEachFeature: (f, lyr) => {
           const code = f.properties.code;
           const row = rowsByCode[code] || { value: null, status: "missing" };
@@ -401,6 +418,8 @@
     });
     el.addEventListener("blur", () => onMove(null, true));
   }
+  // The two-indicator map (twomap.js) moves over its areas the same way.
+  window.obmiMapKeys = mapKeys;
 
   /* ---------------------------------------------------------------- the triptych */
   function statusHtml(row) {
@@ -536,25 +555,46 @@
       if (toggle) toggle.hidden = ranking.length <= 20;
       chartEl.classList.toggle("full", fullRanking);
       const spec = rankingSpec(slots, d, reference);
+      let scrolled = 0;
       // One drawing at a time, in order: a later selection never ends up under an earlier one.
       chartDrawn = chartDrawn.then(() => {
+        scrolled = chartEl.scrollTop;  // drawing anew empties the scroll box for a moment
         if (chartView) chartView.finalize();
         chartView = null;
         return vegaEmbed(chartEl, spec, vegaOptions);
       }).then((result) => {
         chartView = result.view;
-        chartView.signal("sel", selected).signal("hov", hovered).runAsync();
         chartView.addEventListener("click", (_, item) => item && item.datum && item.datum.area_code && select(item.datum.area_code));
         chartView.addEventListener("mouseover", (_, item) => item && item.datum && item.datum.area_code && hover(item.datum.area_code));
         chartView.addEventListener("mouseout", () => hover(null));
+        return chartView.signal("sel", selected).signal("hov", hovered).runAsync();
+      }).then(() => {
+        if (!fullRanking) return;
+        chartEl.scrollTop = scrolled;
+        revealInRanking(slots.find((slot) => slot.area_code === selected));
       });
       return chartDrawn;
     }
+
+    // The full ranking is a scroll box of its own: the chosen area's bar is scrolled into sight
+    // there (centred when it was out of sight), without moving the page.
+    function revealInRanking(slot) {
+      const svg = chartEl.querySelector("svg");
+      const y = chartView && slot ? chartView.scale("y") : null;
+      if (!svg || !y || !y.bandwidth) return;
+      const top = svg.getBoundingClientRect().top - chartEl.getBoundingClientRect().top - chartEl.clientTop +
+        chartEl.scrollTop + chartView.origin()[1] + y(slot.slot);
+      const height = y.bandwidth();
+      if (top >= chartEl.scrollTop && top + height <= chartEl.scrollTop + chartEl.clientHeight) return;
+      chartEl.scrollTop = Math.max(0, top - (chartEl.clientHeight - height) / 2);
+    }
+
     if (toggle) toggle.addEventListener("click", () => {
       fullRanking = !fullRanking;
       toggle.setAttribute("aria-expanded", fullRanking ? "true" : "false");
       toggle.textContent = fullRanking ? ui.rankingShort : ui.rankingFull;
-      drawRanking();
+      // Focus stays on the button; it moves as the chart grows or shrinks, so keep it in sight.
+      drawRanking().then(() => { if (document.activeElement === toggle) toggle.scrollIntoView({ block: "nearest" }); });
     });
 
     // The table is one tab stop: the arrow keys move between its rows, Enter or Space chooses.
@@ -594,18 +634,47 @@
     }
 
     /* ---- the period slider: another period without reloading the page */
-    const periodCache = {};
+    const API_LIMIT = 50000;  // the most rows one answer of /api/v1/observations holds
+    const periodCache = { [d.period]: Promise.resolve(d.rows) };
+    function observations(extra) {
+      const params = new URLSearchParams(Object.assign({ indicator: d.indicator, level: d.level,
+                                                         limit: String(API_LIMIT) }, extra));
+      if (d.within) params.set("within", d.within);
+      if (d.region) params.set("region", d.region);  // exactly the areas the page shows
+      return fetch(`/api/v1/observations?${params}`).then((r) => {
+        if (!r.ok) throw new Error(`${r.status}`);
+        return r.json();
+      });
+    }
     function periodRows(p) {
       if (!periodCache[p]) {
-        const params = new URLSearchParams({ indicator: d.indicator, level: d.level, period: p, limit: "50000" });
-        if (d.within) params.set("within", d.within);
-        if (d.region) params.set("region", d.region);  // exactly the areas the page shows
-        periodCache[p] = fetch(`/api/v1/observations?${params}`).then((r) => {
-          if (!r.ok) throw new Error(`${r.status}`);
-          return r.json();
-        }).then((body) => body.data);
+        periodCache[p] = observations({ period: p }).then((body) => body.data, (error) => {
+          delete periodCache[p];  // a failed period is asked again next time, not remembered as failed
+          throw error;
+        });
       }
       return periodCache[p];
+    }
+
+    // Every period at once, in one request, before the animation starts: a step then never waits
+    // on the network (on a slow link the animation used to stall at each period). A level too
+    // large for one answer is fetched period by period, all before the first step.
+    let preloaded = null;
+    function preloadPeriods(periods) {
+      const missing = periods.filter((p) => !periodCache[p]);
+      if (!missing.length) return Promise.resolve();
+      if (!preloaded) {
+        const whole = rows.length * periods.length <= API_LIMIT
+          ? observations({}).then((body) => {
+            if (body.count > body.data.length) throw new Error("more rows than one answer holds");
+            const byPeriod = Object.fromEntries(missing.map((p) => [p, []]));
+            body.data.forEach((r) => { if (byPeriod[r.period]) byPeriod[r.period].push(r); });
+            Object.entries(byPeriod).forEach(([p, data]) => { periodCache[p] = Promise.resolve(data); });
+          })
+          : Promise.reject(new Error("more rows than one answer holds"));
+        preloaded = whole.catch(() => Promise.all(missing.map(periodRows))).catch(() => { preloaded = null; });
+      }
+      return preloaded;
     }
 
     function colourOf(classes, value) {
@@ -699,6 +768,7 @@
       });
     }
 
+    const STEP_MS = 1200;  // how long the animation shows each period
     function slider() {
       const input = document.getElementById("period-slider");
       const holder = document.getElementById("period-slider-box");
@@ -725,23 +795,30 @@
         play.textContent = ui.play;
         root.dataset.playing = "false";
       }
+      function later() {
+        if (timer !== null) timer = setTimeout(next, STEP_MS);
+      }
       function next() {
         const i = Number(input.value) + 1;
         if (i >= periods.length) { stop(); return; }
-        show(i).then(() => { if (timer !== null) timer = setTimeout(next, 1200); });
+        show(i).then(later);
       }
       input.addEventListener("input", () => { stop(); show(Number(input.value)); });
+      let run = 0;  // a pause, then play again while the periods still load: only the last play runs
       play.addEventListener("click", () => {
         if (timer !== null) { stop(); return; }
         play.setAttribute("aria-pressed", "true");
         play.textContent = ui.pause;
         root.dataset.playing = "true";
-        if (Number(input.value) >= periods.length - 1) {
-          timer = 0;
-          show(0).then(() => { if (timer !== null) timer = setTimeout(next, 1200); });
-        } else {
-          timer = setTimeout(next, 0);
-        }
+        timer = 0;  // playing; the first step waits for the periods
+        const mine = ++run;
+        if (status) status.textContent = ui.periodsLoading || "";
+        preloadPeriods(periods).then(() => {
+          if (mine !== run || timer === null) return;
+          if (status) status.textContent = "";
+          if (Number(input.value) >= periods.length - 1) show(0).then(later);
+          else next();
+        });
       });
       input.max = String(periods.length - 1);
       place(Math.max(0, periods.indexOf(period)));
@@ -818,12 +895,13 @@
     el.querySelectorAll("a, button, [tabindex]").forEach((n) => n.setAttribute("tabindex", "-1"));
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution("Statbel · Provincies in Cijfers");
+    layBaseMap(map);
     fetch(loc.geojson).then((r) => r.json()).then((geojson) => {
       let own = null;
       const layer = L.geoJSON(geojson, {
         style: (f) => (f.properties.code === loc.code
-          ? { fillColor: HIGHLIGHT, color: "#000", weight: 2, fillOpacity: 0.9 }
-          : { fillColor: "#d9d9d9", color: "#666", weight: 0.6, fillOpacity: 0.7 }),
+          ? { fillColor: HIGHLIGHT, color: "#000", weight: 2, fillOpacity: areaOpacity(0.9) }
+          : { fillColor: "#d9d9d9", color: "#666", weight: 0.6, fillOpacity: areaOpacity(0.7) }),
         onEachFeature: (f, lyr) => {
           lyr.bindTooltip(f.properties.name, { sticky: true });
           if (f.properties.code === loc.code) { own = lyr; return; }
