@@ -97,6 +97,17 @@ def test_the_import_api_runs_the_atomic_import(world):
     assert runs["data"][0]["id"] == report["import_id"] + 1 and runs["count"] >= 3
 
 
+def test_a_read_token_is_refused_before_the_upload_is_read_and_the_refusal_is_audited(world):
+    # An empty file would be a 422 "the file is empty" if the upload were read first.
+    from obmi.store.audit import AuditFilter
+    client, _, read, db = world
+    response = client.post("/api/v1/imports", headers={"Authorization": f"Bearer {read}"},
+                           data={"kind": "statbel"}, files={"file": ("TF_SOC_POP_STRUCT_2015.txt", b"", "text/plain")})
+    assert response.status_code == 403, response.text
+    refused = ops.list_audit(system(db), AuditFilter(operation="import_statbel", outcome="refused")).data
+    assert [e["actor"] for e in refused] == ["coordinator"]
+
+
 def test_a_rejected_upload_answers_its_rejected_lines(world, tmp_path):
     client, write, _, db = world
     bad = tmp_path / "bad.csv"

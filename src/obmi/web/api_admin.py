@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from obmi import operations as ops
+from obmi.auth import permissions
 from obmi.errors import ImportRejected, NotAuthenticated, ValidationError
 from obmi.operations.imports import ImportResult
 from obmi.web.deps import CtxDep
@@ -99,6 +100,10 @@ def post_import(request: Request, ctx: CtxDep, file: Annotated[UploadFile, File(
     options = import_options(kind, level, {"clear": clear, "sum_duplicates": sum_duplicates,
                                            "drop_special_values": drop_special_values,
                                            "skip_unknown_areas": skip_unknown_areas})
+    if not permissions.allowed(ctx.actor, chosen.run.operation.permission):  # type: ignore[attr-defined]
+        # Refused before a byte of the upload is read or stored: the operation itself checks
+        # first, audits the refusal and raises NotAllowed (the file it is given never exists).
+        chosen.run(ctx, Path(tempfile.gettempdir()) / "obmi-refused-upload")
     with tempfile.TemporaryDirectory(prefix="obmi-upload-") as folder:
         path = save_upload(file, Path(folder), request.app.state.settings.upload_max_mb << 20)
         try:
