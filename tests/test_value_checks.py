@@ -436,3 +436,29 @@ def test_a_stored_infinity_is_never_summed_up_the_hierarchy(geo_db, tmp_path):
     ops.rederive_all(root)
     assert stored(geo_db, "land_total_area", "11000", "2014", "arrondiss") is None
     assert all(o.value is None or math.isfinite(o.value) for o in all_observations(geo_db) if o.area_id != rumst)
+
+
+def test_the_import_api_passes_allow_mixed_years(antwerp, population, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from obmi.web.app import create_app
+
+    from factories import org, user
+    root = system(antwerp)
+    org(root, "stad", host=True)
+    user(root, "coordinator", "coordinator", org="stad")
+    token = ops.create_token(root, "coordinator", scope="write").token
+    header, rows = population
+    mixed, lines = _boom_in_2013(header, rows)
+    path = write_pipe(tmp_path / "TF_SOC_POP_STRUCT_2012.txt.gz", header, mixed)
+    client = TestClient(create_app(root.settings, antwerp))
+
+    def post(**form: str):
+        with path.open("rb") as handle:
+            return client.post("/api/v1/imports", headers={"Authorization": f"Bearer {token}"},
+                               data={"kind": "statbel", **form}, files={"file": (path.name, handle, "application/gzip")})
+    refused = post()
+    assert refused.status_code == 422 and refused.json()["rejected_count"] == len(lines)
+    allowed = post(allow_mixed_years="true")
+    assert allowed.status_code == 200, allowed.text
+    assert any("allow mixed years" in note for note in allowed.json()["notes"])

@@ -356,12 +356,14 @@ def upload(request: Request, ctx: CtxDep, lang: LangDep, csrf_token: Annotated[s
            kind: Annotated[str, Form()] = "", file: Annotated[UploadFile | None, File()] = None,
            dry_run: Annotated[str, Form()] = "", level: Annotated[str, Form()] = "",
            clear: Annotated[str, Form()] = "combinations", sum_duplicates: Annotated[str, Form()] = "",
-           drop_special_values: Annotated[str, Form()] = "", skip_unknown_areas: Annotated[str, Form()] = "") -> Response:
+           drop_special_values: Annotated[str, Form()] = "", skip_unknown_areas: Annotated[str, Form()] = "",
+           allow_mixed_years: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, ctx, csrf_token)
     _signed_in(ctx)
     swing = {"clear": clear, "sum_duplicates": bool(sum_duplicates), "drop_special_values": bool(drop_special_values),
              "skip_unknown_areas": bool(skip_unknown_areas)}
-    form = {"kind": kind, "dry_run": bool(dry_run), "level": level, **swing}
+    form = {"kind": kind, "dry_run": bool(dry_run), "level": level, "allow_mixed_years": bool(allow_mixed_years),
+            **swing}
     try:
         chosen = ops.import_kind(kind)
         if chosen not in import_kinds(ctx.actor):
@@ -377,7 +379,7 @@ def upload(request: Request, ctx: CtxDep, lang: LangDep, csrf_token: Annotated[s
             raise
     except ValidationError as exc:
         return _upload_view(request, ctx, lang, status_code=422, error=exc, form=form)
-    options = import_options(chosen.name, level, swing)
+    options = import_options(chosen.name, level, swing, allow_mixed_years=bool(allow_mixed_years))
     job_ctx, is_dry_run = ctx, bool(dry_run)
 
     def work(progress) -> dict:

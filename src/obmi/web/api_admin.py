@@ -68,9 +68,12 @@ def report(result: ImportResult | None, *, kind: str, file_name: str, error: Imp
             "rejected_count": 0, "rejected": []}
 
 
-def import_options(kind: str, level: str | None, swing: dict[str, Any]) -> dict[str, Any]:
+def import_options(kind: str, level: str | None, swing: dict[str, Any], *, allow_mixed_years: bool = False
+                   ) -> dict[str, Any]:
     """The options of an import kind from a form: the level of a long-format file, Swing's upload
-    options (the page and the import API share this)."""
+    options, whether a Statbel file may hold several years (the page and the import API share this)."""
+    if kind == "statbel":
+        return {"allow_mixed_years": allow_mixed_years}
     if kind == "observations" and level and level.strip():
         return {"level": level.strip()}
     if kind == "swing":
@@ -90,7 +93,9 @@ def post_import(request: Request, ctx: CtxDep, file: Annotated[UploadFile, File(
                 = "combinations",
                 sum_duplicates: Annotated[bool, Form(description="swing: sum duplicate records")] = False,
                 drop_special_values: Annotated[bool, Form(description="swing: skip -99996…-99999")] = False,
-                skip_unknown_areas: Annotated[bool, Form(description="swing: skip unknown areas")] = False
+                skip_unknown_areas: Annotated[bool, Form(description="swing: skip unknown areas")] = False,
+                allow_mixed_years: Annotated[bool, Form(description=(
+                    "statbel: import rows of another year than the file's (refused otherwise)"))] = False
                 ) -> JSONResponse:
     """Run an import (atomic: all or nothing) and answer its report; a rejected file answers 422
     with the rejected rows (line, reason) and changes nothing."""
@@ -99,7 +104,8 @@ def post_import(request: Request, ctx: CtxDep, file: Annotated[UploadFile, File(
     chosen = ops.import_kind(kind)
     options = import_options(kind, level, {"clear": clear, "sum_duplicates": sum_duplicates,
                                            "drop_special_values": drop_special_values,
-                                           "skip_unknown_areas": skip_unknown_areas})
+                                           "skip_unknown_areas": skip_unknown_areas},
+                             allow_mixed_years=allow_mixed_years)
     if not permissions.allowed(ctx.actor, chosen.run.operation.permission):  # type: ignore[attr-defined]
         # Refused before a byte of the upload is read or stored: the operation itself checks
         # first, audits the refusal and raises NotAllowed (the file it is given never exists).
