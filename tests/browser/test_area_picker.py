@@ -90,11 +90,14 @@ def test_the_indicator_page_keeps_the_chosen_area_and_matches_the_map_after_back
     with page.expect_navigation():
         page.locator("select[name=level]").select_option("provincie")
     wait_ready(page)
-    assert params_of(page.url).get("area") == ["44021"], "and of level (for the way back)"
+    # Up a level the choice becomes the area that contains it: Gent → Oost-Vlaanderen.
+    assert params_of(page.url).get("area") == ["40000"], "a level change keeps the area it lies in"
+    assert page.locator('#table tbody tr[data-code="40000"]').get_attribute("aria-selected") == "true"
     page.go_back()
     wait_ready(page)
     # The selectors say what the map and the table show, and can be used again.
     assert page.locator("select[name=level]").input_value() == "gemeente"
+    assert params_of(page.url)["area"] == ["44021"]
     assert page.locator("select[name=period]").input_value() == params_of(page.url)["period"][0]
     assert page.locator("select[name=period]").is_enabled()
 
