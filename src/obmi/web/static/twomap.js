@@ -150,28 +150,7 @@
       th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
       sortRows(button.dataset.sort, ascending);
     }));
-    table.addEventListener("keydown", (e) => {
-      const tr = e.target.closest && e.target.closest("tbody tr");
-      if (!tr) return;
-      const all = Array.from(table.tBodies[0].rows);
-      const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: 10, PageUp: -10 };
-      let next = null;
-      if (e.key in moves) next = all[Math.max(0, Math.min(all.length - 1, all.indexOf(tr) + moves[e.key]))];
-      else if (e.key === "Home") next = all[0];
-      else if (e.key === "End") next = all[all.length - 1];
-      else if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(tr.dataset.code); return; }
-      if (!next) return;
-      e.preventDefault();
-      setRovingRow(next.dataset.code);
-      next.focus();
-    });
-    table.querySelectorAll("tbody tr").forEach((tr) => {
-      tr.addEventListener("click", (e) => { if (e.target.tagName !== "A") select(tr.dataset.code); });
-      tr.addEventListener("mouseenter", () => hover(tr.dataset.code));
-      tr.addEventListener("mouseleave", () => hover(null));
-      tr.addEventListener("focus", () => hover(tr.dataset.code));
-      tr.addEventListener("blur", () => hover(null));
-    });
+    window.obmiRowKeys(table, select, hover, setRovingRow);
   }
 
   /* ---- the map */
